@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The explicit list of CLI commands (no import side effects). */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [
+];
