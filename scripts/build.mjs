@@ -30,7 +30,7 @@ const nodeCommon = {
 
 const nodeEntries = [
   ['extension/extension.ts', 'dist/extension.js'],
-  ['extension/worker/analysisWorker.ts', 'dist/analysisWorker.js'],
+  ['analysis/jobs/worker.ts', 'dist/analysisWorker.js'],
   ['analysis/cli/main.ts', 'dist/cli.js'],
 ].filter(([src]) => existsSync(path.join(root, src)));
 
