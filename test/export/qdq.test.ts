@@ -59,9 +59,9 @@ test('MLP with int8 per-channel and int4 blocked weights and uint8 activations r
   const out = exportQdq(model, { layers: { mm1: { weights: { 1: q1 }, inputs: { 0: a1 } }, mm2: { weights: { 1: q2 }, inputs: { 0: a2 } } } }, 'mlp.onnx');
   assert.equal(out.opset, 21);
   assert.deepEqual(out.notes.map((n) => `${n.node}:${n.role}:${n.stored}`), ['mm1:weight:int8', 'mm1:activation:uint8', 'mm2:weight:int4', 'mm2:activation:uint8']);
-  const decoded = onnx.ModelProto.decode(out.bytes);
-  assert.ok(!decoded.graph?.initializer.some((t) => t.name === 'W1' || t.name === 'W2'), 'the FP32 weights are gone');
-  assert.ok(decoded.graph?.node.some((n) => n.opType === 'DequantizeLinear' && n.attribute.some((a) => a.name === 'block_size')));
+  const decoded = onnx.ModelProto.decode(out.bytes).graph as onnx.GraphProto;
+  assert.ok(!decoded.initializer.some((t) => t.name === 'W1' || t.name === 'W2'), 'the FP32 weights are gone');
+  assert.ok((decoded.node as onnx.NodeProto[]).some((n) => n.opType === 'DequantizeLinear' && n.attribute.some((a) => a.name === 'block_size')));
 
   const X = randn(r, 3 * 16);
   const got = await run(out.bytes, { X: [X, [3, 16]] });
@@ -104,7 +104,7 @@ const NF4 = [-1, -0.6962, -0.5251, -0.3949, -0.2844, -0.1848, -0.0911, 0, 0.0796
 test('FP8 levels (normalised table) export exactly as float8e4m3fn at opset 19, ReduceMean axes converted', async () => {
   const q = quantizeWeight(W, [4, 3, 3, 3], { kind: 'channel', axis: 0 }, { format: 'fp8_e4m3', kind: 'table', table: fp8Normalised });
   const m = await checkConvExport(13, q, 'float8e4m3fn', 19);
-  const mean = m.graph?.node.find((n) => n.opType === 'ReduceMean');
+  const mean = ((m.graph as onnx.GraphProto).node as onnx.NodeProto[]).find((n) => n.opType === 'ReduceMean');
   assert.equal(mean?.input.length, 2, 'axes became an input at opset ≥ 18');
   assert.equal(Number(m.irVersion), 9);
 });
