@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Comparing a model output with its FP32 reference. Classifier-like outputs ([batch, classes] logits or
- * probabilities) use per-sample KL(p_fp32 ‖ p_quant) and top-1 agreement; any other output uses MSE and SQNR,
- * and top-1 agreement is "not applicable" (null with a reason) — never an invented number.
+ * Per-sample sensitivity losses of a model output against its FP32 reference: KL(p_fp32 ‖ p_quant) for
+ * classifier-like outputs ([batch, classes] logits or probabilities), mean squared error for anything else.
+ * Per-sample values give the standard error; batch-level SQNR/top-1 come from analysis/eval/metrics.ts.
  */
 import type { Tensor } from '../../engine/ir';
 
@@ -68,45 +68,25 @@ export function perSampleLoss(ref: Tensor, q: Tensor, kind: OutputKind): Float64
   return out;
 }
 
-/** Streams loss, SQNR and top-1 agreement over batches. */
-export class OutputComparison {
-  private losses: number[] = [];
-  private signal = 0;
-  private noise = 0;
-  private agree = 0;
-  private rows = 0;
-  nonFinite = 0;
-  constructor(readonly kind: OutputKind) {}
+/** Mean of per-sample losses with its standard error (SQNR / top-1 live in analysis/eval/metrics.ts). */
+export class LossAccumulator {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
 
-  add(ref: Tensor, q: Tensor): void {
-    const r = ref.data as Float32Array, x = q.data as Float32Array;
-    for (let i = 0; i < r.length; i++) {
-      if (!Number.isFinite(x[i]) || !Number.isFinite(r[i])) { this.nonFinite++; continue; }
-      this.signal += r[i] * r[i]; this.noise += (x[i] - r[i]) ** 2;
-    }
-    for (const l of perSampleLoss(ref, q, this.kind)) this.losses.push(l);
-    if (this.kind !== 'other') {
-      const C = ref.dims[1];
-      for (let b = 0; b < ref.dims[0]; b++) {
-        let ar = 0, aq = 0;
-        for (let c = 1; c < C; c++) { if (r[b * C + c] > r[b * C + ar]) ar = c; if (x[b * C + c] > x[b * C + aq]) aq = c; }
-        if (ar === aq) this.agree++;
-        this.rows++;
-      }
+  add(losses: ArrayLike<number>): void {
+    for (let i = 0; i < losses.length; i++) {
+      const x = losses[i];
+      this.n++;
+      const d = x - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (x - this.mean);
     }
   }
 
-  /** Mean per-sample loss with its standard error. */
-  loss(): { value: number; stdError: number } {
-    const n = this.losses.length;
-    if (n === 0) return { value: 0, stdError: 0 };
-    const mean = this.losses.reduce((a, b) => a + b, 0) / n;
-    const v = n > 1 ? this.losses.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-    return { value: mean, stdError: Math.sqrt(v / n) };
+  get count(): number { return this.n; }
+
+  result(): { value: number; stdError: number } {
+    return { value: this.mean, stdError: this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1) / this.n) : 0 };
   }
-
-  sqnrDb(): number { return this.noise === 0 ? 400 : Math.min(400, 10 * Math.log10(this.signal / this.noise)); }
-
-  /** Fraction of samples whose argmax agrees; null when the output is not classifier-like. */
-  top1Agreement(): number | null { return this.kind === 'other' || this.rows === 0 ? null : this.agree / this.rows; }
 }
