@@ -2,18 +2,26 @@
 // Builds everything into dist/: WebAssembly kernels (AssemblyScript), the extension host bundle, the analysis
 // worker, the CLI, and one browser bundle per webview (webview/views/<name>/index.tsx → dist/webview/<name>.js).
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, mkdirSync, cpSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --outdir DIR writes the bundles to DIR instead of dist/ (scripts/package.mjs builds into its staging folder
+// so a production build never rewrites dist/ under tests that are running from it).
+const outdirArg = process.argv.indexOf('--outdir');
+const outRoot = outdirArg > 0 ? path.resolve(process.argv[outdirArg + 1]) : path.join(root, 'dist');
+const outFile = (distPath) => path.join(outRoot, path.relative('dist', distPath));
 mkdirSync(path.join(root, 'dist'), { recursive: true });
 
 // 1. WebAssembly kernels first: the bundles load dist/wasm/*.wasm at run time.
 if (existsSync(path.join(root, 'scripts/build-wasm.mjs'))) {
   execFileSync(process.execPath, [path.join(root, 'scripts/build-wasm.mjs')], { stdio: 'inherit', cwd: root });
+  if (outRoot !== path.join(root, 'dist') && existsSync(path.join(root, 'dist/wasm'))) {
+    cpSync(path.join(root, 'dist/wasm'), path.join(outRoot, 'wasm'), { recursive: true });
+  }
 }
 
 const nodeCommon = {
@@ -42,12 +50,12 @@ const webviewEntries = existsSync(webviewDir)
 
 const contexts = [];
 for (const [src, out] of nodeEntries) {
-  contexts.push(await esbuild.context({ ...nodeCommon, entryPoints: [path.join(root, src)], outfile: path.join(root, out) }));
+  contexts.push(await esbuild.context({ ...nodeCommon, entryPoints: [path.join(root, src)], outfile: outFile(out) }));
 }
 for (const [src, out] of webviewEntries) {
   contexts.push(await esbuild.context({
     bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: !production, minify: production,
-    entryPoints: [path.join(root, src)], outfile: path.join(root, out), logLevel: 'warning',
+    entryPoints: [path.join(root, src)], outfile: outFile(out), logLevel: 'warning',
     define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
     loader: { '.css': 'text' },
   }));
