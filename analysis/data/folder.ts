@@ -38,7 +38,7 @@ export function folderSource(dir: string, inputSpecs: InputSpec[], opts: FolderO
       throw new QuantLensError('calibration',
         `${dir}: the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); expected one sub-folder per input, '${spec.name}/' is missing`, dir);
     }
-    return scanFolder(folder, spec, opts.preprocessing);
+    return scanFolder(folder, spec, opts.preprocessing, opts.labelsFile);
   });
   const counts = perInput.map((entries) => entries.reduce((a, e) => a + e.samples, 0));
   counts.forEach((c, k) => {
@@ -65,8 +65,10 @@ export function folderSource(dir: string, inputSpecs: InputSpec[], opts: FolderO
   };
 }
 
-function scanFolder(folder: string, spec: InputSpec, prep?: Preprocessing): Entry[] {
-  const names = readdirSync(folder).filter((n) => !n.startsWith('.')).sort(naturalCompare);
+function scanFolder(folder: string, spec: InputSpec, prep?: Preprocessing, labelsFile?: string): Entry[] {
+  // the labels file may sit next to the samples (samples/data/eval/{x,labels}.npy): it is not a sample
+  const skip = labelsFile ? path.resolve(labelsFile) : '';
+  const names = readdirSync(folder).filter((n) => !n.startsWith('.') && path.resolve(folder, n) !== skip).sort(naturalCompare);
   const entries: Entry[] = [];
   let imageLayout: ImageLayout | null | undefined;
   for (const name of names) {
