@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Conv (1-D/2-D/3-D, groups, depthwise, dilation, auto_pad) as im2col + the blocked GEMM: per image and group,
+ * Y_g[M/g × P] = W_g[M/g × K] · col[K × P], with col built in column chunks so its memory stays bounded.
+ * 1×1 stride-1 convolutions multiply the input directly.
+ */
+import { QuantLensError } from '../errors';
+import { elementCount } from '../ir';
+import { matView, sgemm } from './gemm';
+import { floatData } from './tensor';
+import type { OpFactory } from './types';
+import { Attrs, need } from './types';
+import type { Window } from './window';
+import { parseWindow, resolveWindow } from './window';
+
+/** Float budget of one im2col chunk (8 MB). */
+const COL_BUDGET = 1 << 21;
+let colBuf = new Float32Array(0);
+
+export const Conv: OpFactory = (node) => {
+  const wa = parseWindow(node);
+  const group = new Attrs(node).int('group', 1);
+  const what = `Conv node '${node.name}'`;
+  return (inputs) => {
+    const x = need(inputs, 0, node), w = need(inputs, 1, node), bias = inputs[2];
+    const r = x.dims.length - 2;
+    if (r < 1 || w.dims.length !== x.dims.length) throw new QuantLensError('shape', `${what}: input [${x.dims}] and weight [${w.dims}] ranks do not fit`);
+    const [N, C] = x.dims;
+    const M = w.dims[0], Cg = w.dims[1];
+    if (Cg * group !== C || M % group !== 0) throw new QuantLensError('shape', `${what}: ${C} input channels, weight [${w.dims}] and group ${group} do not agree`);
+    const win = resolveWindow(wa, x.dims.slice(2), wa.kernel ?? w.dims.slice(2), what);
+    const y = convForward(floatData(x), N, C, floatData(w), M, group, win, bias ? floatData(bias) : undefined);
+    return [{ dtype: x.dtype === 'float64' ? 'float32' : x.dtype, dims: [N, M, ...win.out], data: y }];
+  };
+};
+
+/** Runs the convolution; exported for the fake-quant and kernel tests that need an FP32 reference. */
+export function convForward(xd: Float32Array, N: number, C: number, wd: Float32Array, M: number, group: number,
+  win: Window, bias?: Float32Array): Float32Array {
+  const Cg = C / group, Mg = M / group;
+  const inPlane = elementCount(win.inSize), P = elementCount(win.out);
+  const K = Cg * elementCount(win.kernel);
+  const y = new Float32Array(N * M * P);
+  const pointwise = win.kernel.every((k, i) => k === 1 && win.strides[i] === 1 && win.padBegin[i] === 0 && win.padEnd[i] === 0);
+  const chunk = Math.max(64, Math.floor(COL_BUDGET / Math.max(1, K)));
+  if (!pointwise && colBuf.length < K * Math.min(chunk, P)) colBuf = new Float32Array(K * Math.min(chunk, P));
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < group; g++) {
+      const xOff = (n * C + g * Cg) * inPlane, yOff = (n * M + g * Mg) * P;
+      const A = matView(wd, g * Mg * K, K);
+      if (pointwise) { sgemm(Mg, P, K, A, matView(xd, xOff, P), y, yOff, P, false); continue; }
+      for (let p0 = 0; p0 < P; p0 += chunk) {
+        const cols = Math.min(chunk, P - p0);
+        im2col(xd, xOff, Cg, win, p0, cols, colBuf);
+        sgemm(Mg, cols, K, A, matView(colBuf, 0, cols), y, yOff + p0, P, false);
+      }
+    }
+  }
+  if (bias) {
+    for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
+      const b = bias[m], o = (n * M + m) * P;
+      for (let p = 0; p < P; p++) y[o + p] += b;
+    }
+  }
+  return y;
+}
+
+/** Fills col[K × cols] with input patches for output positions p0..p0+cols. */
+function im2col(x: Float32Array, xOff: number, Cg: number, win: Window, p0: number, cols: number, col: Float32Array): void {
+  if (win.inSize.length === 1) {
+    im2col2d(x, xOff, Cg, 1, win.inSize[0], 1, win.kernel[0], 1, win.strides[0], 1, win.dilations[0], 0, win.padBegin[0], win.out[0], p0, cols, col);
+  } else if (win.inSize.length === 2) {
+    im2col2d(x, xOff, Cg, win.inSize[0], win.inSize[1], win.kernel[0], win.kernel[1], win.strides[0], win.strides[1],
+      win.dilations[0], win.dilations[1], win.padBegin[0], win.padBegin[1], win.out[1], p0, cols, col);
+  } else {
+    im2colNd(x, xOff, Cg, win, p0, cols, col);
+  }
+}
+
+function im2col2d(x: Float32Array, xOff: number, Cg: number, H: number, W: number, KH: number, KW: number,
+  sh: number, sw: number, dh: number, dw: number, ph: number, pw: number, OW: number,
+  p0: number, cols: number, col: Float32Array): void {
+  let row = 0;
+  for (let c = 0; c < Cg; c++) {
+    const base = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, row++) {
+        let dst = row * cols;
+        let p = p0;
+        const end = p0 + cols;
+        while (p < end) {
+          const oh = Math.floor(p / OW), owStart = p - oh * OW;
+          const owEnd = Math.min(OW, owStart + (end - p));
+          const ih = oh * sh - ph + kh * dh;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, dst, dst + owEnd - owStart);
+          } else {
+            const src = base + ih * W;
+            let iw = owStart * sw - pw + kw * dw;
+            for (let ow = owStart; ow < owEnd; ow++, iw += sw) col[dst + ow - owStart] = iw >= 0 && iw < W ? x[src + iw] : 0;
+          }
+          dst += owEnd - owStart;
+          p += owEnd - owStart;
+        }
+      }
+    }
+  }
+}
+
+function im2colNd(x: Float32Array, xOff: number, Cg: number, win: Window, p0: number, cols: number, col: Float32Array): void {
+  const r = win.inSize.length;
+  const kCount = elementCount(win.kernel), inPlane = elementCount(win.inSize);
+  const kIdx = new Array<number>(r), oIdx = new Array<number>(r);
+  let row = 0;
+  for (let c = 0; c < Cg; c++) {
+    for (let k = 0; k < kCount; k++, row++) {
+      let rem = k;
+      for (let d = r - 1; d >= 0; d--) { kIdx[d] = rem % win.kernel[d]; rem = Math.floor(rem / win.kernel[d]); }
+      rem = p0;
+      for (let d = r - 1; d >= 0; d--) { oIdx[d] = rem % win.out[d]; rem = Math.floor(rem / win.out[d]); }
+      const dst = row * cols;
+      for (let j = 0; j < cols; j++) {
+        let off = 0, inside = true;
+        for (let d = 0; d < r; d++) {
+          const i = oIdx[d] * win.strides[d] - win.padBegin[d] + kIdx[d] * win.dilations[d];
+          if (i < 0 || i >= win.inSize[d]) { inside = false; break; }
+          off = off * win.inSize[d] + i;
+        }
+        col[dst + j] = inside ? x[xOff + c * inPlane + off] : 0;
+        for (let d = r - 1; d >= 0; d--) { if (++oIdx[d] < win.out[d]) break; oIdx[d] = 0; }
+      }
+    }
+  }
+}
