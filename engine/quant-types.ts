@@ -51,6 +51,8 @@ export interface LayerQuantConfig {
   weights?: Record<number, QuantizedWeight>;
   /** Quantization applied to the node's data inputs before the op, keyed by input index (0 = activation). */
   inputs?: Record<number, ActivationQuant>;
+  /** Quantization of the node's outputs (keyed by output index): integer kernels requantize to it, then dequantize. */
+  outputs?: Record<number, ActivationQuant>;
   /** Requested kernel; the engine falls back (and reports it) when the combination has no kernel. */
   kernel?: 'auto' | 'int' | 'lut' | 'weight-only' | 'decode-table' | 'fake-quant';
 }

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Bit packing of weight codes, one k-contiguous row per output column. int8 rows are padded to a multiple
+ * of 16 bytes. ≤4-bit codes (unsigned u ∈ [0, 2^bits)) use 16-byte chunks of G = 128/bits consecutive k:
+ * byte j of a chunk holds u[k0 + 16·f + j] in bits [f·bits, (f+1)·bits) — int4 two per byte, int2/ternary
+ * four per byte, binary eight per byte. The AssemblyScript kernels unpack exactly this layout.
+ */
+
+/** Bits a packed code occupies for a format of `bits` bits: 1, 2, 4 pack densely; 3 uses 4; 5..8 use a byte. */
+export function containerBits(bits: number): 1 | 2 | 4 | 8 {
+  if (bits <= 1) return 1;
+  if (bits <= 2) return 2;
+  if (bits <= 4) return 4;
+  return 8;
+}
+
+/** k padded to the container's chunk: 16 for bytes, 128/bits for sub-byte codes. */
+export function paddedK(bits: 1 | 2 | 4 | 8, k: number): number {
+  const g = bits === 8 ? 16 : 128 / bits;
+  return Math.ceil(k / g) * g;
+}
+
+/** Packed bytes of one column of k codes. */
+export function columnBytes(bits: 1 | 2 | 4 | 8, k: number): number {
+  return (paddedK(bits, k) * bits) / 8;
+}
+
+/** Storage bytes of `count` codes of `bits` bits, densely packed (the format's nominal size). */
+export function formatStorageBytes(bits: number, count: number): number {
+  return Math.ceil((count * bits) / 8);
+}
+
+/** Packs n columns of k codes (values[j·k + i], each already in the container's range) into n × columnBytes. */
+export function packColumns(values: ArrayLike<number>, n: number, k: number, bits: 1 | 2 | 4 | 8): Uint8Array {
+  const colBytes = columnBytes(bits, k);
+  const out = new Uint8Array(n * colBytes);
+  if (bits === 8) {
+    for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) out[j * colBytes + i] = values[j * k + i] & 0xff;
+    return out;
+  }
+  const g = 128 / bits;
+  const mask = (1 << bits) - 1;
+  for (let j = 0; j < n; j++) {
+    const base = j * colBytes;
+    for (let i = 0; i < k; i++) {
+      const v = values[j * k + i];
+      if (v < 0 || v > mask) throw new RangeError(`code ${v} does not fit ${bits} bits`);
+      const r = i % g;
+      out[base + Math.floor(i / g) * 16 + (r & 15)] |= v << ((r >> 4) * bits);
+    }
+  }
+  return out;
+}
+
+/** Inverse of packColumns (unsigned codes; int8 rows come back as 0..255). */
+export function unpackColumns(packed: Uint8Array, n: number, k: number, bits: 1 | 2 | 4 | 8): Uint8Array {
+  const colBytes = columnBytes(bits, k);
+  const out = new Uint8Array(n * k);
+  const g = bits === 8 ? 16 : 128 / bits;
+  const mask = (1 << bits) - 1;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < k; i++) {
+      const r = i % g;
+      out[j * k + i] = (packed[j * colBytes + Math.floor(i / g) * 16 + (r & 15)] >> ((r >> 4) * bits)) & mask;
+    }
+  }
+  return out;
+}

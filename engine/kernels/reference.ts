@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Scalar references for every WebAssembly kernel (engine/wasm/assembly), written for clarity, with the
+ * same layouts and the same arithmetic (f32 rounding via Math.fround, ties-to-even). The tests require the
+ * SIMD kernels to equal these bit for bit.
+ */
+import { roundHalfEven } from './requant';
+import { paddedK, columnBytes, unpackColumns } from './packing';
+
+const f = Math.fround;
+
+/** quantize_rows: bytes (q & 0xFF) ^ flip with q = clamp(nearest(x/scale) + zp); rows padded to kp with 0. */
+export function quantizeRowsRef(x: Float32Array, rows: number, k: number, kp: number, scale: number, zp: number, qmin: number, qmax: number, flip: number): Uint8Array {
+  const out = new Uint8Array(rows * kp);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) {
+      let v = f(roundHalfEven(f(x[r * k + i] / f(scale))) + zp);
+      v = Math.min(Math.max(v, qmin), qmax);
+      out[r * kp + i] = (Math.trunc(v) & 0xff) ^ flip;
+    }
+  }
+  return out;
+}
+
+/** row_sums: Σ of each row's first k bytes, read signed or unsigned. */
+export function rowSumsRef(a: Uint8Array, rows: number, k: number, stride: number, signed: boolean): Int32Array {
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let i = 0; i < k; i++) { const b = a[r * stride + i]; s += signed && b > 127 ? b - 256 : b; }
+    out[r] = s;
+  }
+  return out;
+}
+
+/** Geometry of one im2col call (one image, one group). */
+export interface Im2colGeometry {
+  c: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number;
+  padTop: number; padLeft: number; dh: number; dw: number; oh: number; ow: number;
+}
+
+/** im2col: oh·ow rows of kp bytes, (channel, ky, kx) order, padByte outside the image, zeros beyond k. */
+export function im2colRef(src: Uint8Array, g: Im2colGeometry, kp: number, padByte: number): Uint8Array {
+  const out = new Uint8Array(g.oh * g.ow * kp);
+  for (let oy = 0; oy < g.oh; oy++) for (let ox = 0; ox < g.ow; ox++) {
+    let j = (oy * g.ow + ox) * kp;
+    for (let ch = 0; ch < g.c; ch++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) {
+      const iy = oy * g.sh - g.padTop + ky * g.dh;
+      const ix = ox * g.sw - g.padLeft + kx * g.dw;
+      out[j++] = iy < 0 || iy >= g.h || ix < 0 || ix >= g.w ? padByte : src[(ch * g.h + iy) * g.w + ix];
+    }
+  }
+  return out;
+}
+
+/** gemm_u8s8: C[m·n] = Σ_k A[m,k]·W[n,k], A unsigned bytes, W signed bytes, both rows of kp bytes. */
+export function gemmU8S8Ref(a: Uint8Array, w: Uint8Array, m: number, n: number, kp: number): Int32Array {
+  const c = new Int32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < kp; k++) s += a[i * kp + k] * ((w[j * kp + k] << 24) >> 24);
+    c[i * n + j] = s;
+  }
+  return c;
+}
+
+/** gemm_lowbit: C = Σ_k A[m,k]·u[n,k]; activations signed (relaxed build) or unsigned (plain build). */
+export function gemmLowbitRef(a: Uint8Array, packed: Uint8Array, m: number, n: number, k: number, bits: 1 | 2 | 4, signedActs: boolean): Int32Array {
+  const kp = paddedK(bits, k);
+  const u = unpackColumns(packed, n, kp, bits);
+  if (packed.length !== n * columnBytes(bits, k)) throw new RangeError('packed size mismatch');
+  const c = new Int32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let q = 0; q < kp; q++) {
+      const b = a[i * kp + q];
+      s += (signedActs && b > 127 ? b - 256 : b) * u[j * kp + q];
+    }
+    c[i * n + j] = s;
+  }
+  return c;
+}
+
+/** Per-call epilogue parameters shared by finish_dequant and finish_requant. */
+export interface EpilogueRef {
+  k: number; rowSum: Int32Array; za: number; colSum: Int32Array; zw: Int32Array; gain: number; bias?: Int32Array;
+}
+
+function correctedAcc(c: Int32Array, i: number, j: number, ldc: number, e: EpilogueRef): number {
+  let acc = (Math.imul(e.gain, (c[i * ldc + j] - Math.imul(e.za, e.colSum[j])) | 0) - Math.imul(e.zw[j], (e.rowSum[i] - Math.imul(e.k, e.za)) | 0)) | 0;
+  if (e.bias) acc = (acc + e.bias[j]) | 0;
+  return acc;
+}
+
+/** finish_dequant: f32(acc)·scale[j] into an m × n row-major array. */
+export function finishDequantRef(c: Int32Array, m: number, n: number, e: EpilogueRef, scale: Float32Array): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = f(f(correctedAcc(c, i, j, n, e)) * scale[j]);
+  return out;
+}
+
+/** finish_requant: onnxruntime-style float requantization into output codes. */
+export function finishRequantRef(c: Int32Array, m: number, n: number, e: EpilogueRef, mult: Float32Array, zy: number, qmin: number, qmax: number): Int32Array {
+  const out = new Int32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let v = f(f(correctedAcc(c, i, j, n, e)) * mult[j]);
+    v = Math.min(Math.max(v, qmin - zy), qmax - zy);
+    out[i * n + j] = roundHalfEven(v) + zy;
+  }
+  return out;
+}
+
+/** decode_cols: (lut[u] − zp[j,blk])·scale[j,blk] for every column, rows of kp floats. */
+export function decodeColsRef(packed: Uint8Array, n: number, k: number, bits: 1 | 2 | 4 | 8, lut: Float32Array, scales: Float32Array, zps: Float32Array, nb: number, bs: number): Float32Array {
+  const kp = Math.ceil(k / 4) * 4;
+  const u = unpackColumns(packed, n, k, bits);
+  const out = new Float32Array(n * kp);
+  for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) {
+    const blk = j * nb + Math.floor(q / bs);
+    out[j * kp + q] = f(f(lut[u[j * k + q]] - zps[blk]) * scales[blk]);
+  }
+  return out;
+}
+
+/** gemm_f32 with the kernels' sum order: lane l sums k ≡ l (mod 4) in order, then (l0+l1)+(l2+l3). */
+export function gemmF32Ref(x: Float32Array, m: number, kp: number, wdec: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    const l = [0, 0, 0, 0];
+    for (let q = 0; q < kp; q++) l[q & 3] = f(l[q & 3] + f(x[i * kp + q] * wdec[j * kp + q]));
+    out[i * n + j] = f(f(l[0] + l[1]) + f(l[2] + l[3]));
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Loads the AssemblyScript kernel module (dist/wasm/kernels-{simd,relaxed}.wasm, built by scripts/build-wasm.mjs)
+ * into one WebAssembly.Memory per engine instance, and hands out memory: permanent blocks (packed weights,
+ * allocated once at compile time) grow upwards; per-call scratch lives above them and is reset on every call.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { QuantLensError } from '../errors';
+
+/** Which SIMD build runs: plain WASM SIMD, or relaxed SIMD (needs a runtime that validates it). */
+export type SimdLevel = 'simd' | 'relaxed';
+
+/** The exported kernel functions (pointers are byte offsets into the module's memory). */
+export interface KernelExports {
+  heap_base(): number;
+  relaxed_build(): number;
+  quantize_rows(x: number, rows: number, k: number, kp: number, out: number, scale: number, zp: number, qmin: number, qmax: number, flip: number): void;
+  row_sums(a: number, rows: number, k: number, stride: number, signed: number, out: number): void;
+  im2col(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, dst: number): void;
+  gemm_u8s8(a: number, w: number, c: number, m: number, n: number, kp: number, ldc: number): void;
+  gemm_lowbit(a: number, w: number, c: number, m: number, n: number, kp: number, ldc: number, bits: number): void;
+  lowbit_signed_activations(): number;
+  finish_dequant(c: number, m: number, n: number, ldc: number, k: number, rowSum: number, za: number, colSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number): void;
+  finish_requant(c: number, m: number, n: number, ldc: number, k: number, rowSum: number, za: number, colSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number): void;
+  decode_cols(packed: number, colBytes: number, bits: number, n0: number, ncols: number, k: number, kp: number, lut: number, scales: number, zps: number, nb: number, bs: number, dst: number): void;
+  gemm_f32(x: number, m: number, kp: number, wdec: number, ncols: number, out: number, ldo: number, n0: number): void;
+}
+
+// (module (func (param v128 v128) (result v128) local.get 0 local.get 1 i16x8.relaxed_dot_i8x16_i7x16_s))
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0xfd, 0x92, 0x02, 0x0b,
+]);
+
+/** True when this runtime accepts relaxed SIMD (Node 20 only with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+const moduleCache = new Map<SimdLevel, WebAssembly.Module>();
+
+function wasmDir(): string {
+  const candidates = [path.join(__dirname, 'wasm'), path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'dist', 'wasm')];
+  for (const c of candidates) if (existsSync(path.join(c, 'kernels-simd.wasm'))) return c;
+  throw new QuantLensError('io', `engine kernels not found (looked for kernels-simd.wasm in ${candidates.join(', ')}); run "npm run build"`);
+}
+
+function compiled(level: SimdLevel): WebAssembly.Module {
+  let m = moduleCache.get(level);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(path.join(wasmDir(), level === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels-simd.wasm')));
+    moduleCache.set(level, m);
+  }
+  return m;
+}
+
+/** The level used when none is requested: QUANTLENS_WASM_SIMD=simd|relaxed, else relaxed when supported. */
+export function defaultSimdLevel(): SimdLevel {
+  const forced = process.env.QUANTLENS_WASM_SIMD;
+  if (forced === 'simd' || forced === 'relaxed') return forced;
+  return relaxedSimdSupported() ? 'relaxed' : 'simd';
+}
+
+const PAGE = 65536;
+const align16 = (n: number) => (n + 15) & ~15;
+
+/** One kernel instance: its memory, its exports, and a bump allocator (permanent blocks + resettable scratch). */
+export class KernelModule {
+  readonly memory: WebAssembly.Memory;
+  readonly k: KernelExports;
+  readonly level: SimdLevel;
+  private top: number;
+  private scratchTop: number;
+
+  constructor(level: SimdLevel = defaultSimdLevel()) {
+    if (level === 'relaxed' && !relaxedSimdSupported()) {
+      throw new QuantLensError('usage', 'relaxed SIMD kernels requested but this runtime does not support relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+    }
+    this.level = level;
+    this.memory = new WebAssembly.Memory({ initial: 16 });
+    const inst = new WebAssembly.Instance(compiled(level), { env: { memory: this.memory } });
+    this.k = inst.exports as unknown as KernelExports;
+    this.top = align16(this.k.heap_base());
+    this.scratchTop = this.top;
+  }
+
+  /** Bytes currently reserved for packed weights and other permanent blocks. */
+  get permanentBytes(): number {
+    return this.top;
+  }
+
+  private ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+  }
+
+  /** A permanent block (weights packed at compile time); never freed for the life of the instance. */
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = align16(p + bytes);
+    this.ensure(this.top);
+    if (this.scratchTop < this.top) this.scratchTop = this.top;
+    return p;
+  }
+
+  /** Forgets all scratch blocks; call at the start of every kernel call. */
+  resetScratch(): void {
+    this.scratchTop = this.top;
+  }
+
+  /** A scratch block, valid until the next resetScratch(). */
+  scratch(bytes: number): number {
+    const p = this.scratchTop;
+    this.scratchTop = align16(p + bytes);
+    this.ensure(this.scratchTop);
+    return p;
+  }
+
+  /** Copies bytes into memory at p (views are made fresh: growing the memory detaches old ones). */
+  put(p: number, data: Uint8Array | Int8Array | Int32Array | Float32Array): void {
+    new Uint8Array(this.memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  u8(p: number, n: number): Uint8Array { return new Uint8Array(this.memory.buffer, p, n); }
+  i32(p: number, n: number): Int32Array { return new Int32Array(this.memory.buffer, p, n); }
+  f32(p: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, p, n); }
+}
+
+let shared: KernelModule | undefined;
+
+/** The process-wide default instance (used by createQuantizedNode when no engine instance is given). */
+export function sharedKernelModule(): KernelModule {
+  shared ??= new KernelModule();
+  return shared;
+}

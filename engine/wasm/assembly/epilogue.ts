@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Integer GEMM epilogue: zero-point corrections, int32 bias, then dequantize to FP32 or requantize to the
+// output codes. For weights w = gain·u − zw[n] and activations a (zero point za) over k terms:
+//   acc = gain·(S − za·colSum[n]) − zw[n]·(rowSum[m] − k·za) + bias[n]      (exact int32 arithmetic)
+// Requantization follows onnxruntime's MlasRequantizeOutput bit for bit: y = nearest(clamp(f32(acc)·mult[n]))
+// + zy, where mult = fround(fround(sa·sw[n]) / sy) is computed on the TypeScript side. Scalar twin:
+// engine/kernels/reference.ts.
+
+@inline function correctedAcc(c: usize, i: i32, j: i32, ldc: i32, k: i32, rowSum: usize, za: i32,
+  colSum: usize, zw: usize, gain: i32, bias: usize): i32 {
+  const s = load<i32>(c + <usize>(i * ldc + j) * 4);
+  let acc = gain * (s - za * load<i32>(colSum + <usize>j * 4)) - load<i32>(zw + <usize>j * 4) * (load<i32>(rowSum + <usize>i * 4) - k * za);
+  if (bias) acc += load<i32>(bias + <usize>j * 4);
+  return acc;
+}
+
+/** out[i·os_m + j·os_n] = f32(acc)·scale[j] (FP32 result of a dequantized integer GEMM). */
+export function finish_dequant(c: usize, m: i32, n: i32, ldc: i32, k: i32, rowSum: usize, za: i32, colSum: usize,
+  zw: usize, gain: i32, bias: usize, scale: usize, out: usize, osm: i32, osn: i32): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const acc = correctedAcc(c, i, j, ldc, k, rowSum, za, colSum, zw, gain, bias);
+      store<f32>(out + <usize>(i * osm + j * osn) * 4, <f32>acc * load<f32>(scale + <usize>j * 4));
+    }
+  }
+}
+
+/** out[i·os_m + j·os_n] = requantized output code (int32) with zero point zy, saturated to [qmin, qmax]. */
+export function finish_requant(c: usize, m: i32, n: i32, ldc: i32, k: i32, rowSum: usize, za: i32, colSum: usize,
+  zw: usize, gain: i32, bias: usize, mult: usize, zy: i32, qmin: i32, qmax: i32, out: usize, osm: i32, osn: i32): void {
+  const lo = <f32>(qmin - zy);
+  const hi = <f32>(qmax - zy);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const acc = correctedAcc(c, i, j, ldc, k, rowSum, za, colSum, zw, gain, bias);
+      let v = <f32>acc * load<f32>(mult + <usize>j * 4);
+      v = min<f32>(max<f32>(v, lo), hi);
+      store<i32>(out + <usize>(i * osm + j * osn) * 4, <i32>nearest<f32>(v) + zy);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every WebAssembly kernel equals its scalar reference (engine/kernels/reference.ts) bit for bit on
+// randomised shapes with awkward sizes. Runs on the default build here; relaxed-simd.test.ts re-runs this
+// file in a child Node with relaxed SIMD enabled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KernelModule, defaultSimdLevel } from '../../../engine/kernels/wasm-module';
+import { columnBytes, packColumns, paddedK } from '../../../engine/kernels/packing';
+import * as ref from '../../../engine/kernels/reference';
+import { pick, randInt, rng } from './rng';
+
+const level = defaultSimdLevel();
+const AWKWARD = [1, 3, 17, 255, 4095];
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  const fa = new Float32Array(Array.from(a)), fb = new Float32Array(Array.from(b));
+  const ia = new Int32Array(fa.buffer), ib = new Int32Array(fb.buffer);
+  for (let i = 0; i < ia.length; i++) if (ia[i] !== ib[i] && !(a[i] === b[i])) assert.fail(`${what}: element ${i} differs: ${a[i]} vs ${b[i]}`);
+}
+
+function i32Equal(a: Int32Array, b: Int32Array, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) assert.fail(`${what}: element ${i} differs: ${a[i]} vs ${b[i]}`);
+}
+
+test(`quantize_rows and row_sums equal their references (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(7);
+  for (const k of AWKWARD) {
+    const rows = pick(r, [1, 2, 5]);
+    const kp = Math.ceil(k / 16) * 16;
+    const x = Float32Array.from({ length: rows * k }, () => (r() - 0.5) * 20);
+    x[0] = 0.5 * 0.1; // a tie after division
+    const scale = 0.1, signed = k % 2 === 1;
+    const [qmin, qmax, zp] = signed ? [-128, 127, randInt(r, -5, 5)] : [0, 255, randInt(r, 100, 150)];
+    for (const flip of [0, 0x80]) {
+      mod.resetScratch();
+      const xp = mod.scratch(x.byteLength); mod.put(xp, x);
+      const qp = mod.scratch(rows * kp);
+      mod.k.quantize_rows(xp, rows, k, kp, qp, scale, zp, qmin, qmax, flip);
+      const want = ref.quantizeRowsRef(x, rows, k, kp, scale, zp, qmin, qmax, flip);
+      i32Equal(Int32Array.from(mod.u8(qp, rows * kp)), Int32Array.from(want), `quantize k=${k} flip=${flip}`);
+      for (const s of [0, 1]) {
+        const sp = mod.scratch(rows * 4);
+        mod.k.row_sums(qp, rows, k, kp, s, sp);
+        i32Equal(mod.i32(sp, rows).slice(), ref.rowSumsRef(want, rows, k, kp, s === 1), `row_sums k=${k}`);
+      }
+    }
+  }
+});
+
+test(`im2col equals its reference (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(8);
+  for (let t = 0; t < 12; t++) {
+    const g = { c: randInt(r, 1, 5), h: randInt(r, 1, 13), w: randInt(r, 1, 13), kh: pick(r, [1, 3, 5]), kw: pick(r, [1, 2, 3]),
+      sh: randInt(r, 1, 3), sw: randInt(r, 1, 3), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
+    g.oh = Math.floor((g.h + 2 * g.padTop - ((g.kh - 1) * g.dh + 1)) / g.sh) + 1;
+    g.ow = Math.floor((g.w + 2 * g.padLeft - ((g.kw - 1) * g.dw + 1)) / g.sw) + 1;
+    if (g.oh < 1 || g.ow < 1) continue;
+    const k = g.c * g.kh * g.kw, kp = Math.ceil(k / 16) * 16;
+    const src = Uint8Array.from({ length: g.c * g.h * g.w }, () => randInt(r, 0, 255));
+    mod.resetScratch();
+    const sp = mod.scratch(src.length); mod.put(sp, src);
+    const dp = mod.scratch(g.oh * g.ow * kp);
+    mod.k.im2col(sp, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, kp, 77, dp);
+    i32Equal(Int32Array.from(mod.u8(dp, g.oh * g.ow * kp)), Int32Array.from(ref.im2colRef(src, g, kp, 77)), `im2col ${JSON.stringify(g)}`);
+  }
+});
+
+test(`int8 u8s8 GEMM equals its reference on awkward shapes (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(9);
+  for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 17], [2, 5], [5, 9]]) {
+    if (k === 4095 && m * n > 20) continue;
+    const kp = Math.ceil(k / 16) * 16;
+    const a = new Uint8Array(m * kp), w = new Uint8Array(n * kp);
+    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) a[i * kp + q] = randInt(r, 0, 255);
+    for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) w[j * kp + q] = randInt(r, 0, 255);
+    mod.resetScratch();
+    const ap = mod.scratch(a.length), wp = mod.scratch(w.length), cp = mod.scratch(m * n * 4);
+    mod.put(ap, a); mod.put(wp, w);
+    mod.k.gemm_u8s8(ap, wp, cp, m, n, kp, n);
+    i32Equal(mod.i32(cp, m * n).slice(), ref.gemmU8S8Ref(a, w, m, n, kp), `gemm_u8s8 m=${m} n=${n} k=${k}`);
+  }
+});
+
+test(`low-bit GEMM (binary, 2-bit, 4-bit) equals its reference (${level})`, () => {
+  const mod = new KernelModule(level);
+  const signedActs = mod.k.lowbit_signed_activations() === 1;
+  const r = rng(10);
+  for (const bits of [1, 2, 4] as const) for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 5], [4, 17]]) {
+    if (k === 4095 && m * n > 20) continue;
+    const kp = paddedK(bits, k);
+    const u = Int32Array.from({ length: n * k }, () => randInt(r, 0, (1 << bits) - 1));
+    const packed = packColumns(u, n, k, bits);
+    assert.equal(packed.length, n * columnBytes(bits, k));
+    const a = new Uint8Array(m * kp);
+    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) a[i * kp + q] = randInt(r, 0, 255);
+    mod.resetScratch();
+    const ap = mod.scratch(a.length), wp = mod.scratch(packed.length), cp = mod.scratch(m * n * 4);
+    mod.put(ap, a); mod.put(wp, packed);
+    mod.k.gemm_lowbit(ap, wp, cp, m, n, kp, n, bits);
+    i32Equal(mod.i32(cp, m * n).slice(), ref.gemmLowbitRef(a, packed, m, n, k, bits, signedActs), `gemm_lowbit bits=${bits} m=${m} n=${n} k=${k}`);
+  }
+});
+
+test(`epilogues (dequantize, requantize) equal their references (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(11);
+  for (let t = 0; t < 10; t++) {
+    const m = randInt(r, 1, 7), n = randInt(r, 1, 19), k = pick(r, AWKWARD);
+    const c = Int32Array.from({ length: m * n }, () => randInt(r, -2_000_000, 2_000_000));
+    const e = { k, rowSum: Int32Array.from({ length: m }, () => randInt(r, 0, 255 * k)), za: randInt(r, 0, 255),
+      colSum: Int32Array.from({ length: n }, () => randInt(r, -128 * k, 127 * k)), zw: Int32Array.from({ length: n }, () => randInt(r, -8, 8)),
+      gain: pick(r, [1, 2]), bias: t % 2 ? Int32Array.from({ length: n }, () => randInt(r, -1e5, 1e5)) : undefined };
+    const scale = Float32Array.from({ length: n }, () => r() * 1e-3);
+    mod.resetScratch();
+    const put = (x: Int32Array | Float32Array) => { const p = mod.scratch(x.byteLength); mod.put(p, x); return p; };
+    const cp = put(c), rs = put(e.rowSum), cs = put(e.colSum), zw = put(e.zw), bp = e.bias ? put(e.bias) : 0, sp = put(scale);
+    const out = mod.scratch(m * n * 4);
+    mod.k.finish_dequant(cp, m, n, n, k, rs, e.za, cs, zw, e.gain, bp, sp, out, n, 1);
+    sameBits(mod.f32(out, m * n).slice(), ref.finishDequantRef(c, m, n, e, scale), 'finish_dequant');
+    mod.k.finish_requant(cp, m, n, n, k, rs, e.za, cs, zw, e.gain, bp, sp, 7, -128, 127, out, n, 1);
+    i32Equal(mod.i32(out, m * n).slice(), ref.finishRequantRef(c, m, n, e, scale, 7, -128, 127), 'finish_requant');
+  }
+});
+
+test(`decode-table and FP32 weight-only kernels equal their references (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(12);
+  for (const bits of [1, 2, 4, 8] as const) for (const k of [1, 3, 17, 255, 1025]) {
+    const m = randInt(r, 1, 6), n = randInt(r, 1, 5);
+    const bs = pick(r, [k, 16, 32, 1]);
+    const nb = Math.ceil(k / bs);
+    const u = Int32Array.from({ length: n * k }, () => randInt(r, 0, (1 << bits) - 1));
+    const packed = packColumns(u, n, k, bits);
+    const lut = Float32Array.from({ length: 1 << bits }, () => (r() - 0.5) * 4);
+    const scales = Float32Array.from({ length: n * nb }, () => r() * 0.1);
+    const zps = Float32Array.from({ length: n * nb }, () => randInt(r, -3, 3));
+    const kp4 = Math.ceil(k / 4) * 4;
+    mod.resetScratch();
+    const put = (x: Uint8Array | Float32Array) => { const p = mod.scratch(x.byteLength); mod.put(p, x); return p; };
+    const pp = put(packed), lp = put(lut), sp = put(scales), zp = put(zps);
+    const dst = mod.scratch(n * kp4 * 4);
+    mod.k.decode_cols(pp, columnBytes(bits, k), bits, 0, n, k, kp4, lp, sp, zp, nb, bs, dst);
+    const wdec = ref.decodeColsRef(packed, n, k, bits, lut, scales, zps, nb, bs);
+    sameBits(mod.f32(dst, n * kp4).slice(), wdec, `decode bits=${bits} k=${k}`);
+    const x = new Float32Array(m * kp4);
+    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) x[i * kp4 + q] = (r() - 0.5) * 3;
+    const xp = put(x);
+    const out = mod.scratch(m * n * 4);
+    mod.k.gemm_f32(xp, m, kp4, dst, n, out, n, 0);
+    sameBits(mod.f32(out, m * n).slice(), ref.gemmF32Ref(x, m, kp4, wdec, n), `gemm_f32 k=${k}`);
+  }
+});
