@@ -60,6 +60,18 @@ export interface Sensitivity {
   trace?: ScoreWithError;
   /** Format id → tr(ΔW H ΔWᵀ) with H = XᵀX from calibration inputs. */
   layerHessian?: Record<string, ScoreWithError>;
+  /** Format id → output change with only this layer's input activation quantized (same metric as perturbation). */
+  activationPerturbation?: Record<string, ScoreWithError>;
+  /** What perturbation values measure: per-sample KL for classifier outputs, MSE otherwise. */
+  perturbationMetric?: 'kl' | 'mse';
+  /** Format id → top-1 agreement with FP32 (weights quantized); null when the output is not logits. */
+  top1Agreement?: Record<string, number | null>;
+  /** Format id → SQNR (dB) of the model output with this layer's weights quantized. */
+  outputSqnrDb?: Record<string, number>;
+  /** Hutchinson probes used for `trace`. */
+  traceProbes?: number;
+  /** Method → why it was not computed for this layer. */
+  notApplicable?: Record<string, string>;
 }
 
 export interface LayerReport {
@@ -118,6 +130,12 @@ export interface EvalReport {
   notApplicable?: Record<string, string>;
   layers: EvalLayer[];
   latencyMs?: { fp32: number; quantized: number };
+  /** Samples compared. */
+  samples?: number;
+  /** Every model output's comparison (the top-level figures are the first output's). */
+  outputs?: { name: string; sqnrDb: number; cosine: number; maxAbsDiff: number; maxRelDiff: number; top1Agreement: number | null; kl: number | null; notApplicable?: string }[];
+  /** Weight storage of the quantized layers under the config (codes + scales + metadata). */
+  weights?: { avgBits: number; sizeMB: number; fp32SizeMB: number };
 }
 
 export interface ModelSummary {
@@ -150,4 +168,25 @@ export interface Report {
   allocation?: unknown;
   /** Stage name → milliseconds. */
   timings: Record<string, number>;
+  /** How `analyze` ran: data, formats, output kind and the sample counts behind each method. */
+  analysis?: AnalysisSummary;
+}
+
+export interface AnalysisSummary {
+  /** Where the calibration data came from. */
+  calibration: string;
+  samples: number;
+  formats: string[];
+  /** 'logits' / 'probabilities' → KL and top-1 apply; 'other' → MSE/SQNR only. */
+  outputKind: 'logits' | 'probabilities' | 'other';
+  output: string;
+  /** Metric → why it does not apply to this model. */
+  notApplicable?: Record<string, string>;
+  methods: {
+    perturbation?: { samples: number };
+    hessianTrace?: { samples: number; targetRelError: number; maxProbes: number };
+    layerHessian?: { maxRows: number };
+  };
+  /** Milliseconds inside onnxruntime, inside the engine, and in QuantLens's own code. */
+  timeShares?: { onnxruntimeMs: number; engineMs: number; oursMs: number };
 }

@@ -17,6 +17,8 @@ export interface CollectOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
   bins?: number;
+  /** More values to fetch and hand to onBatch without accumulating statistics for them. */
+  extraFetch?: readonly string[];
 }
 
 /** Run the reference over `source`, accumulating statistics for `names` (float tensors only). */
@@ -24,7 +26,7 @@ export async function collectActivationStats(ref: OrtReference, source: Calibrat
   opts: CollectOptions = {}): Promise<Map<string, ActivationAccumulator>> {
   const acc = new Map<string, ActivationAccumulator>();
   const inputNames = new Set(source.inputs.map((i) => i.name));
-  const fetch = [...new Set([...names.filter((n) => !inputNames.has(n)), ...ref.modelOutputs])];
+  const fetch = [...new Set([...names, ...(opts.extraFetch ?? []), ...ref.modelOutputs])].filter((n) => !inputNames.has(n));
   for await (const batch of source.batches(opts.batchSize ?? 8)) {
     if (opts.signal?.aborted) throw new QuantLensError('cancelled', 'analysis cancelled');
     const values = await ref.run(batch.feeds, fetch);
