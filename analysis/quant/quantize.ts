@@ -7,7 +7,7 @@
 import { QuantLensError } from '../../engine/errors';
 import { getFormat } from './formats';
 import { variantFor } from './families';
-import type { Codec } from './codec';
+import { type Codec, IntCodec } from './codec';
 import { GroupIndex } from './layout';
 import { type QuantMetrics, type QuantParams, type QuantizeResult, SQNR_CAP_DB, type TensorInput } from './types';
 
@@ -65,6 +65,8 @@ export function quantize(tensor: TensorInput, params: QuantParams): QuantizeResu
   let sx = 0, se = 0, sxy = 0, syy = 0, maxE = 0, n = 0, nan = 0, inf = 0, clipped = 0;
   const { outer, D, inner, B, nb } = gi;
   const block = gi.mode === 'block', tensorMode = gi.mode === 'tensor';
+  const intQ = codec instanceof IntCodec;
+  const qmin = intQ ? codec.qmin : 0, qmax = intQ ? codec.qmax : 0;
   for (let o = 0; o < outer; o++) {
     for (let d = 0; d < D; d++) {
       const row = (o * D + d) * inner;
@@ -75,8 +77,16 @@ export function quantize(tensor: TensorInput, params: QuantParams): QuantizeResu
         const s = scales[k], z = zps ? zps[k] : 0;
         const x = data[i];
         const finite = x - x === 0;
-        const c = codec.encode(x !== x ? 0 : Math.fround(x / s), z);
-        const y = Math.fround(codec.level(c, z) * s);
+        let c: number;
+        if (intQ) {
+          // Inlined IntCodec.encode (the hot path): round half to even, add zero point, saturate.
+          const v = x !== x ? 0 : Math.fround(x / s);
+          c = Math.round(v);
+          if (c - v === 0.5 && c % 2 !== 0) c -= 1;
+          c += z;
+          c = c < qmin ? qmin : c > qmax ? qmax : c;
+        } else c = codec.encode(x !== x ? 0 : Math.fround(x / s), z);
+        const y = Math.fround((intQ ? c - z : codec.level(c, z)) * s);
         codes[i] = c;
         deq[i] = y;
         if (!finite) { if (x !== x) nan++; else inf++; continue; }

@@ -4,7 +4,7 @@
  * generalised to any codec: histogram bins that quantize to the same level share that level's mass).
  */
 import { QuantLensError } from '../../engine/errors';
-import type { Codec } from './codec';
+import { type Codec, IntCodec } from './codec';
 import type { FamilyRuntime, ScaleZp } from './families';
 import { type Sample, absMean, samplePercentile } from './sample';
 import type { CalibrationMethod } from './types';
@@ -12,11 +12,38 @@ import type { CalibrationMethod } from './types';
 /** Weighted squared error of quantizing the sample with one scale/zp (allocation-free). */
 export function sampleError(s: Sample, codec: Codec, scale: number, zp: number): number {
   const { values, weights } = s;
+  if (codec instanceof IntCodec) return intSampleError(values, weights, s.length, codec.qmin, codec.qmax, scale, zp);
   let err = 0;
   for (let i = 0; i < s.length; i++) {
     const x = values[i];
     const d = x - Math.fround(codec.level(codec.encode(Math.fround(x / scale), zp), zp) * scale);
     err += weights ? weights[i] * d * d : d * d;
+  }
+  return err;
+}
+
+/** sampleError specialised for integer codecs (the hot loop of MSE search): inlined round-half-even. */
+function intSampleError(values: Float32Array | Float64Array, weights: Float64Array | null, n: number, qmin: number, qmax: number, scale: number, zp: number): number {
+  // The search only ranks candidates, so it multiplies by 1/scale and skips float32 rounding: it may differ
+  // from quantize() on exact ties, which moves the error by far less than the candidate spacing.
+  let err = 0;
+  const inv = 1 / scale, lo = qmin - zp, hi = qmax - zp;
+  if (weights) {
+    for (let i = 0; i < n; i++) {
+      const x = values[i];
+      let q = Math.round(x * inv);
+      q = q < lo ? lo : q > hi ? hi : q;
+      const d = x - q * scale;
+      err += weights[i] * d * d;
+    }
+    return err;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    let q = Math.round(x * inv);
+    q = q < lo ? lo : q > hi ? hi : q;
+    const d = x - q * scale;
+    err += d * d;
   }
   return err;
 }
@@ -37,7 +64,13 @@ export function mseRange(s: Sample, rt: FamilyRuntime, codec: Codec, symmetric: 
     return sampleError(s, codec, scratch.scale, scratch.zp);
   };
   let best = 1, bestErr = errAt(1);
-  for (const a of rt.alphas) { const e = errAt(a); if (e < bestErr) { bestErr = e; best = a; } }
+  const shrinking = rt.alphas.length > 1 && rt.alphas[1] < rt.alphas[0];
+  for (const a of rt.alphas) {
+    const e = errAt(a);
+    if (e < bestErr) { bestErr = e; best = a; }
+    // Shrinking the clip past the minimum makes the error grow fast: stop once it is well above the best.
+    else if (shrinking && e > 4 * bestErr) break;
+  }
   const step = Math.abs(rt.alphas[1] - rt.alphas[0]) || 0.05;
   for (let k = -4; k <= 4; k++) {
     const a = best + (k * step) / 5;
