@@ -13,7 +13,7 @@ export class OutputComparison {
   private sxy = 0;
   private sy2 = 0;
   private maxAbs = 0;
-  private maxRel = 0;
+  private maxRef = 0;
   private rows = 0;
   private agree = 0;
   private klSum = 0;
@@ -32,8 +32,7 @@ export class OutputComparison {
       this.sx2 += x * x; this.se2 += e * e; this.sxy += x * y; this.sy2 += y * y;
       const a = Math.abs(e);
       if (a > this.maxAbs) this.maxAbs = a;
-      const r = a / Math.max(Math.abs(x), 1e-6);
-      if (r > this.maxRel) this.maxRel = r;
+      if (Math.abs(x) > this.maxRef) this.maxRef = Math.abs(x);
     }
     const classes = dims.length === 2 ? dims[1] : 0;
     if (!(classes >= 2)) {
@@ -63,7 +62,7 @@ export class OutputComparison {
       sqnrDb: this.se2 === 0 ? Infinity : 10 * Math.log10(this.sx2 / this.se2),
       cosine: this.sx2 === 0 || this.sy2 === 0 ? (this.sx2 === this.sy2 ? 1 : 0) : this.sxy / Math.sqrt(this.sx2 * this.sy2),
       maxAbsDiff: this.maxAbs,
-      maxRelDiff: this.maxRel,
+      maxRelDiff: this.maxRef > 0 ? this.maxAbs / this.maxRef : this.maxAbs === 0 ? 0 : Infinity,
       top1Agreement: classOk ? this.agree / this.rows : null,
       kl: classOk ? this.klSum / this.rows : null,
       accuracy: classOk && this.labelled > 0 ? { reference: this.refCorrect / this.labelled, test: this.testCorrect / this.labelled, samples: this.labelled } : null,
@@ -77,6 +76,7 @@ export interface ComparisonResult {
   sqnrDb: number;
   cosine: number;
   maxAbsDiff: number;
+  /** max |ref − test| / max |ref|: the largest error relative to the output's scale (element-wise ratios explode near 0). */
   maxRelDiff: number;
   top1Agreement: number | null;
   kl: number | null;

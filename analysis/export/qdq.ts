@@ -14,7 +14,8 @@ import { onnx } from 'onnx-proto';
 import { QuantLensError } from '../../engine/errors';
 import type { ActivationQuant, EngineQuantConfig, QuantizedWeight } from '../../engine/quant-types';
 import { DT, packCodes, type Container } from './onnxTypes';
-import { dequantizeCodes, representForOnnx, type OnnxEncoding } from './represent';
+import { dequantizeRecord } from '../quant/toEngine';
+import { representForOnnx, type OnnxEncoding } from './represent';
 
 export interface QdqExportNote {
   node: string;
@@ -86,7 +87,7 @@ export function exportQdq(modelBytes: Uint8Array, quant: EngineQuantConfig, mode
       if (!tensor) throw new QuantLensError('config', `${modelFile}: node '${nodeName}' has no input ${idx} to hold a weight`, modelFile);
       const enc = representForOnnx(w, w.codes, maxOpset);
       if ('reason' in enc) {
-        const values = dequantizeCodes(w, w.codes, w.dims);
+        const values = dequantizeRecord(w);
         const name = fresh(`${tensor}_dequantized`);
         newInitializers.push(floatTensor(name, w.dims, values));
         node.input[idx] = name;

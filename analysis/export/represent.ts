@@ -79,19 +79,6 @@ export function representForOnnx(p: QuantParams, codes: Int32Array, maxOpset: nu
   return { reason: `${p.format} levels are not on an integer or FP8 grid` };
 }
 
-/** Decode codes to FP32 values in the tensor's layout (the fallback for formats ONNX cannot represent). */
-export function dequantizeCodes(p: QuantParams, codes: Int32Array, dims: number[]): Float32Array {
-  const out = new Float32Array(codes.length);
-  const zps = p.zeroPoints;
-  const off = p.tableOffset ?? 0;
-  const scaleIndex = scaleIndexer(p, dims);
-  for (let i = 0; i < codes.length; i++) {
-    const s = scaleIndex(i);
-    out[i] = p.kind === 'int' ? (codes[i] - (zps ? zps[s] : 0)) * p.scales[s] : (p.table as Float32Array)[codes[i] - off] * p.scales[s];
-  }
-  return out;
-}
-
 /** Flat element index → index into the scales array, following DequantizeLinear's layout rules. */
 export function scaleIndexer(p: QuantParams, dims: number[]): (i: number) => number {
   const layout = p.layout;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { exportQdq } from '../../analysis/export/qdq';
-import { dequantizeCodes } from '../../analysis/export/represent';
+import { dequantizeRecord } from '../../analysis/quant/toEngine';
 import type { ActivationQuant, QuantizedWeight } from '../../engine/quant-types';
 import { buildModel, e4m3Levels, quantizeWeight, randn, rng, roundHalfEven } from './tinyModels';
 
@@ -65,8 +65,8 @@ test('MLP with int8 per-channel and int4 blocked weights and uint8 activations r
 
   const X = randn(r, 3 * 16);
   const got = await run(out.bytes, { X: [X, [3, 16]] });
-  const h = matmul(fakeQuant(X, a1), dequantizeCodes(q1, q1.codes, q1.dims), 3, 16, 12).map((v, i) => Math.max(0, v + b1[i % 12]));
-  const want = matmul(fakeQuant(h, a2), dequantizeCodes(q2, q2.codes, q2.dims), 3, 12, 5);
+  const h = matmul(fakeQuant(X, a1), dequantizeRecord(q1), 3, 16, 12).map((v, i) => Math.max(0, v + b1[i % 12]));
+  const want = matmul(fakeQuant(h, a2), dequantizeRecord(q2), 3, 12, 5);
   assert.ok(maxDiff(got, want) < 1e-4, `max diff ${maxDiff(got, want)}`);
   // and the quantization did something: the float model differs by more than that
   assert.ok(maxDiff(await run(model, { X: [X, [3, 16]] }), want) > 1e-3);
@@ -92,7 +92,7 @@ async function checkConvExport(opset: number, q: QuantizedWeight, expectStored: 
   assert.equal(exported.opset, expectOpset);
   const X = randn(r, 3 * 36);
   const got = await run(exported.bytes, { X: [X, [1, 3, 6, 6]] });
-  const want = await run(convModel(opset, dequantizeCodes(q, q.codes, q.dims), B), { X: [X, [1, 3, 6, 6]] });
+  const want = await run(convModel(opset, dequantizeRecord(q), B), { X: [X, [1, 3, 6, 6]] });
   assert.ok(maxDiff(got, want) < 1e-5, `${q.format}: max diff ${maxDiff(got, want)}`);
   return onnx.ModelProto.decode(exported.bytes);
 }
