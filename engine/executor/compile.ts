@@ -10,12 +10,10 @@ import type { Graph, Model, Node, Tensor } from '../ir';
 import type { QuantizedNodeFactory } from '../kernel-api';
 import type { EngineQuantConfig } from '../quant-types';
 import { resolveOp } from '../ops/registry';
+import { createQuantizedNode } from '../quantized';
 import type { OpFactory } from '../ops/types';
 import type { CompileOptions, CompiledNode, FoldedNode, Program, ValueSummary } from './program';
 import { schedule } from './schedule';
-
-// TEMP until engine/quantized/index.ts lands: no kernels, every quantized layer runs fake-quant.
-const createQuantizedNode: QuantizedNodeFactory = () => null;
 
 function isModel(m: Model | Graph): m is Model {
   return 'graph' in m && 'opsets' in m;
