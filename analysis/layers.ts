@@ -4,7 +4,12 @@
  * of that weight is the output channel and which the reduction axis". Quantizers, sensitivity, allocation
  * and export all ask here instead of re-deriving it per op.
  */
-import type { Graph, Node } from '../engine/ir';
+import type { Dim, Graph, Node } from '../engine/ir';
+import type { LoadedModel } from './onnx/load';
+import type { LayerReport } from './report';
+import { nodeCost } from './shapes/cost';
+import { inferShapes, type ShapeInfo } from './shapes/infer';
+import { histogram, tensorStats } from './stats/tensorStats';
 
 const intAttr = (node: Node, name: string, dflt: number): number => {
   const a = node.attrs[name];
@@ -72,4 +77,46 @@ export function reductionAxisFor(node: Node, weightDims: readonly number[]): num
     case 'Gather': return rank - 1;
     default: return 1;
   }
+}
+
+export interface DescribeOptions {
+  /** Shapes from inferShapes (with the user's --shape overrides); inferred without overrides when absent. */
+  shapes?: ShapeInfo;
+  /** Compute weight statistics (default true). */
+  weightStats?: boolean;
+  /** Attach a weight histogram with this many bins (default none). */
+  histogramBins?: number;
+}
+
+/** The layer table: one LayerReport per node, with shapes, params, MACs and weight statistics. */
+export function describeLayers(loaded: LoadedModel, opts: DescribeOptions = {}): LayerReport[] {
+  const graph = loaded.model.graph;
+  const info = opts.shapes ?? inferShapes(loaded.model, loaded.file);
+  const shapeOf = (name: string): Dim[] => (name ? info.shapes.get(name) ?? [null] : []);
+  return graph.nodes.map((node) => {
+    const { params, macs } = nodeCost(node, info);
+    const layer: LayerReport = {
+      name: node.name,
+      op: node.domain ? `${node.domain}.${node.opType}` : node.opType,
+      inputShapes: node.inputs.map(shapeOf),
+      outputShapes: node.outputs.map(shapeOf),
+      params,
+      macs,
+      tags: [],
+    };
+    const wi = candidateWeightInputs(node).find((i) => info.constants.has(node.inputs[i] ?? ''));
+    const wShape = wi === undefined ? undefined : info.shapes.get(node.inputs[wi]);
+    if (wShape && wShape.every((d) => typeof d === 'number') && !(node.opType === 'Gather' && !weightInputIndices(node, graph).length)) {
+      layer.weightShape = wShape as number[];
+    }
+    const weight = wi === undefined ? undefined : graph.initializers.get(node.inputs[wi]);
+    if (weight && !Array.isArray(weight.data) && weightInputIndices(node, graph).includes(wi!)) {
+      layer.weightShape = weight.dims.slice();
+      if (opts.weightStats !== false) {
+        layer.weightStats = tensorStats(weight.data, weight.dims, channelAxisFor(node, weight.dims));
+        if (opts.histogramBins) layer.weightHistogram = histogram(weight.data, opts.histogramBins);
+      }
+    }
+    return layer;
+  });
 }
