@@ -5,9 +5,9 @@ import { FORMATS, FORMAT_IDS } from '../../analysis/quant/formats';
 import { calibrate, calibrateFromHistogram } from '../../analysis/quant/calibrate';
 import { quantize } from '../../analysis/quant/quantize';
 import { RunningHistogram } from '../../analysis/quant/histogram';
-import { toEngineActivation } from '../../analysis/quant/toEngine';
+import { dequantizeRecord, toEngineActivation } from '../../analysis/quant/toEngine';
 import { QuantLensError } from '../../engine/errors';
-import { normal, rng, softmaxRows } from './gen';
+import { normal, rng, sameBits, softmaxRows } from './gen';
 
 /** Heavy-tailed data: Laplace-like with a few large outliers. */
 function heavy(n: number, seed: number): Float32Array {
@@ -129,4 +129,21 @@ test('bad calibration options are format errors; activations must be per tensor'
   assert.equal(act.signed, false);
   assert.ok(act.zeroPoints && act.zeroPoints.length === 1);
   assert.ok(Object.keys(FORMATS).length > 0);
+});
+
+test('every per-tensor-capable format calibrates from a histogram and hands the engine an exact activation record', () => {
+  for (const data of [normal(20000, 21, 3), softmaxRows(100, 200)]) {
+    const h = new RunningHistogram().add(data);
+    const t = { data, dims: [data.length] };
+    for (const id of FORMAT_IDS.filter((f) => !FORMATS[f].blockSizeFixed)) {
+      for (const kind of ['minmax', 'mse', ...(id === 'binary' || id === 'ternary' ? [] : ['kl', 'percentile'])] as const) {
+        const calibration = kind === 'percentile' ? { kind, p: 99.9 } : { kind };
+        const p = calibrateFromHistogram(h, { format: id, calibration });
+        assert.ok(p.scales[0] > 0 && Number.isFinite(p.scales[0]), `${id} ${kind}`);
+        const r = quantize(t, p);
+        const rec = { ...toEngineActivation(p), dims: [data.length], codes: r.codes };
+        assert.ok(sameBits(dequantizeRecord(rec), r.dequantized), `${id} ${kind}: activation record exact`);
+      }
+    }
+  }
 });
