@@ -10,6 +10,8 @@ import type { Node } from '../ir';
 import * as B from './binary';
 import { Conv } from './conv';
 import { ConvTranspose } from './convTranspose';
+import { Einsum } from './einsum';
+import * as I from './indexing';
 import * as L from './layout';
 import { Gemm, MatMul } from './matmul';
 import * as Nrm from './normalization';
@@ -72,6 +74,9 @@ export const OP_ROWS: readonly OpRow[] = [
   ['Slice', '', 1, undefined, L.Slice], ['Gather', '', 1, undefined, L.Gather], ['Tile', '', 6, undefined, L.Tile],
   ['Pad', '', 2, undefined, L.Pad], ['DepthToSpace', '', 1, undefined, L.DepthToSpace], ['SpaceToDepth', '', 1, undefined, L.SpaceToDepth],
   ['Resize', '', 10, undefined, Resize], ['Upsample', '', 7, 9, Upsample],
+  ['GatherElements', '', 11, undefined, I.GatherElements], ['TopK', '', 10, undefined, I.TopK], ['CumSum', '', 11, undefined, I.CumSum],
+  ['Trilu', '', 14, undefined, I.Trilu], ['NonZero', '', 9, undefined, I.NonZero], ['OneHot', '', 9, undefined, I.OneHot],
+  ['Einsum', '', 12, undefined, Einsum],
   // Quantize/dequantize (QDQ graphs).
   ['QuantizeLinear', '', 10, undefined, QuantizeLinear], ['DequantizeLinear', '', 10, undefined, DequantizeLinear],
 ];

@@ -148,4 +148,18 @@ export const OP_CASES: OpCase[] = [
   { name: 'DequantizeLinear uint8 per tensor', op: 'DequantizeLinear', opset: 13, inputs: [{ type: 'uint8', dims: [4], values: [0, 100, 200, 255] }, f32([], [0.5]), { type: 'uint8', dims: [], values: [100] }] },
   { name: 'DequantizeLinear int8 blocked opset 21', op: 'DequantizeLinear', opset: 21, attrs: { axis: 1, block_size: 4 }, inputs: [{ type: 'int8', dims: [2, 6], values: [-8, -3, 0, 2, 5, 7, 1, -1, 4, -6, 3, 0] }, f32([2, 2], [0.1, 0.2, 0.3, 0.4]), { type: 'int8', dims: [2, 2], values: [0, 1, -1, 2] }] },
   { name: 'QuantizeLinear int8 blocked opset 21', op: 'QuantizeLinear', opset: 21, attrs: { axis: 0, block_size: 2 }, inputs: [x(5, 3), f32([3, 3], [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09]), { type: 'int8', dims: [3, 3], values: [0, 1, 2, -1, -2, 0, 3, 0, -3] }] },
+  // Indexing and Einsum.
+  { name: 'GatherElements axis 1', op: 'GatherElements', opset: 13, attrs: { axis: 1 }, inputs: [x(3, 4), i64([3, 2], [0, 3, -1, 1, 2, 2])] },
+  { name: 'TopK largest', op: 'TopK', opset: 11, inputs: [f32([2, 5], [3, 1, 3, 7, 0, 2, 2, 9, 1, 2]), i64([1], [3])], outputs: 2 },
+  { name: 'TopK smallest axis 0', op: 'TopK', opset: 11, attrs: { axis: 0, largest: 0 }, inputs: [x(5, 3), i64([1], [2])], outputs: 2 },
+  { name: 'CumSum exclusive reverse', op: 'CumSum', opset: 14, attrs: { exclusive: 1, reverse: 1 }, inputs: [x(3, 4), { type: 'int32', dims: [], values: [1] }] },
+  { name: 'CumSum', op: 'CumSum', opset: 14, inputs: [x(3, 4), i64([], [0])] },
+  { name: 'Trilu lower k', op: 'Trilu', opset: 14, attrs: { upper: 0 }, inputs: [x(2, 4, 5), i64([], [1])] },
+  { name: 'Trilu upper', op: 'Trilu', opset: 14, inputs: [x(4, 3)] },
+  { name: 'NonZero', op: 'NonZero', opset: 13, inputs: [f32([2, 3], [0, 1, 0, 2, 0, 3])] },
+  { name: 'OneHot', op: 'OneHot', opset: 11, attrs: { axis: 1 }, inputs: [i64([3], [0, 2, -1]), i64([], [4]), f32([2], [-1, 5])] },
+  { name: 'Einsum matmul', op: 'Einsum', opset: 12, attrs: { equation: 'ij,jk->ik' }, inputs: [x(3, 4), x(4, 5)] },
+  { name: 'Einsum batched attention', op: 'Einsum', opset: 12, attrs: { equation: 'bhid,bhjd->bhij' }, inputs: [x(2, 2, 3, 4), x(2, 2, 5, 4)] },
+  { name: 'Einsum implicit trace', op: 'Einsum', opset: 12, attrs: { equation: 'ii' }, inputs: [x(4, 4)] },
+  { name: 'Einsum transpose sum', op: 'Einsum', opset: 12, attrs: { equation: 'ijk->ki' }, inputs: [x(2, 3, 4)] },
 ];
