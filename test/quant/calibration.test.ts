@@ -7,6 +7,7 @@ import { quantize } from '../../analysis/quant/quantize';
 import { RunningHistogram } from '../../analysis/quant/histogram';
 import { dequantizeRecord, toEngineActivation } from '../../analysis/quant/toEngine';
 import { QuantLensError } from '../../engine/errors';
+import type { CalibrationMethod } from '../../analysis/quant/types';
 import { normal, rng, sameBits, softmaxRows } from './gen';
 
 /** Heavy-tailed data: Laplace-like with a few large outliers. */
@@ -137,7 +138,7 @@ test('every per-tensor-capable format calibrates from a histogram and hands the 
     const t = { data, dims: [data.length] };
     for (const id of FORMAT_IDS.filter((f) => !FORMATS[f].blockSizeFixed)) {
       for (const kind of ['minmax', 'mse', ...(id === 'binary' || id === 'ternary' ? [] : ['kl', 'percentile'])] as const) {
-        const calibration = kind === 'percentile' ? { kind, p: 99.9 } : { kind };
+        const calibration: CalibrationMethod = kind === 'percentile' ? { kind, p: 99.9 } : { kind };
         const p = calibrateFromHistogram(h, { format: id, calibration });
         assert.ok(p.scales[0] > 0 && Number.isFinite(p.scales[0]), `${id} ${kind}`);
         const r = quantize(t, p);
