@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The explicit list of CLI commands (no import side effects). */
 import type { Command } from 'commander';
+import { register as analyze } from './analyze';
 import { register as inspect } from './inspect';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   inspect,
+  analyze,
 ];

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// `quantlens analyze` end to end through the CLI entry: the table and files on success, one clear line and
+// exit code 1 for bad calibration input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeNpy } from '../../analysis/data/npy';
+
+const ROOT = path.join(__dirname, '../..');
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'analysis/cli/main.ts'), ...args],
+  { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
+
+test('analyze prints the layer table and writes --json and --html', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ql-cli-'));
+  try {
+    const json = path.join(dir, 'r.json'), html = path.join(dir, 'r.html');
+    const r = cli('analyze', 'samples/cnn.onnx', '--data', 'samples/data/calib', '--formats', 'int8,int4', '--probes', '4',
+      '--perturbation-samples', '16', '--json', json, '--html', html);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /pert@int8/);
+    assert.match(r.stdout, /\/conv1\/Conv/);
+    assert.match(r.stdout, /time share +onnxruntime/);
+    const rep = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(rep.analysis.samples, 64);
+    assert.deepEqual(rep.analysis.formats, ['int8', 'int4']);
+    const conv = rep.layers.find((l: { name: string }) => l.name === '/conv1/Conv');
+    assert.ok(conv.sensitivity.perturbation.int4.value > 0 && conv.activationHistogram.counts.length === 128);
+    assert.match(readFileSync(html, 'utf8'), /<svg/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('bad calibration input: one line naming the file, exit code 1, nothing written', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ql-cli-'));
+  try {
+    const data = path.join(dir, 'calib');
+    mkdirSync(data);
+    writeFileSync(path.join(data, 'a.npy'), encodeNpy({ dtype: 'float32', dims: [1, 8, 8], data: new Float32Array(64) }));
+    writeFileSync(path.join(data, 'b.npy'), encodeNpy({ dtype: 'float32', dims: [1, 8, 9], data: new Float32Array(72) }));
+    const json = path.join(dir, 'r.json');
+    const r = cli('analyze', 'samples/cnn.onnx', '--data', data, '--json', json);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /b\.npy: shape \[1, 8, 9\] does not match input 'input': expected \[1, 8, 8\]/);
+    assert.equal(existsSync(json), false);
+    const both = cli('analyze', 'samples/cnn.onnx', '--data', data, '--random', '4');
+    assert.equal(both.status, 1);
+    assert.match(both.stderr, /either --data DIR or --random N/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
