@@ -8,8 +8,9 @@ import { loadModel, readTensorFile } from '../../analysis/onnx/load';
 import { compile, runSync } from '../../engine/index';
 import type { Model, Tensor, ValueInfo } from '../../engine/ir';
 import { elementCount } from '../../engine/ir';
+import { conformanceDir } from '../shared-data';
 
-export const CONFORMANCE = '/work/shared/onnx-conformance';
+export const CONFORMANCE = conformanceDir();
 export const REPO = path.resolve(__dirname, '..', '..');
 
 /** Relative tolerance of the parity tests, and the absolute floor for values near zero. */

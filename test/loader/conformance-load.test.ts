@@ -6,8 +6,9 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, readTensorFile } from '../../analysis/onnx/load';
 import { elementCount } from '../../engine/ir';
+import { conformanceDir } from '../shared-data';
 
-const ROOT = '/work/shared/onnx-conformance';
+const ROOT = conformanceDir();
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

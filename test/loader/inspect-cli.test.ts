@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tinyModel } from './onnxBuild';
+import { conformanceDir } from '../shared-data';
 
 const ROOT = path.resolve(__dirname, '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'ql-inspect-'));
@@ -40,7 +41,7 @@ test('inspect prints the summary and an aligned layer table and writes the Repor
 });
 
 test('inspect of a conformance CNN reports its MACs', () => {
-  const r = cli('inspect', '/work/shared/onnx-conformance/light/light_resnet50.onnx');
+  const r = cli('inspect', path.join(conformanceDir(), 'light/light_resnet50.onnx'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /params 25\.61M\s+MACs 4\.09G/);
 });

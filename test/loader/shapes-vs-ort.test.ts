@@ -10,8 +10,9 @@ import * as ort from 'onnxruntime-node';
 import { loadModel, readTensorFile, type NamedTensor } from '../../analysis/onnx/load';
 import { inferShapes } from '../../analysis/shapes/infer';
 import type { Dim } from '../../engine/ir';
+import { conformanceDir } from '../shared-data';
 
-const ROOT = '/work/shared/onnx-conformance';
+const ROOT = conformanceDir();
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

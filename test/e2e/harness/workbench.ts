@@ -69,6 +69,31 @@ export async function openFile(page: Page, relPath: string): Promise<void> {
   await input.waitFor({ state: 'hidden' });
 }
 
+/** Picks the item with this label in an open quick pick (e.g. the format choice of "Quantize Layer…"). */
+export async function pickQuickItem(page: Page, label: string | RegExp): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  if (typeof label === 'string') await input.fill(label);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+}
+
+/** Right-clicks `selector` inside a webview frame and chooses `item` from the workbench context menu it opens. */
+export async function webviewContextMenu(page: Page, frame: Frame, selector: string, item: string): Promise<void> {
+  await frame.locator(selector).first().click({ button: 'right' });
+  const entry = page.locator('.context-view .monaco-menu .action-label', { hasText: item }).first();
+  await entry.waitFor({ timeout: 15_000 });
+  await entry.click();
+}
+
+/** Waits for a notification toast whose message matches `text`; returns its full text. */
+export async function waitForNotification(page: Page, text: string | RegExp, timeout = 60_000): Promise<string> {
+  const toast = page.locator('.notification-toast .notification-list-item-message', { hasText: text }).first();
+  await toast.waitFor({ timeout });
+  return (await toast.textContent()) ?? '';
+}
+
 /** The label of the active editor tab. */
 export async function activeTabLabel(page: Page): Promise<string> {
   return (await page.locator('.tabs-container .tab.active .label-name').first().textContent())?.trim() ?? '';
@@ -96,7 +121,7 @@ export async function waitForWebviewFrame(page: Page, opts: { selector?: string;
   }
 }
 
-/** Saves a PNG of the page (or of one webview frame's document) to test-artifacts/e2e/<name>.png; returns the path. */
+/** Saves a PNG of the whole workbench page to test-artifacts/e2e/<name>.png; returns the path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
