@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { register as analyze } from './analyze';
 import { register as inspect } from './inspect';
+import { register as evalCommand } from './eval';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   inspect,
   analyze,
+  evalCommand,
 ];
