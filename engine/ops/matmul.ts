@@ -3,7 +3,7 @@
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
 import { elementCount } from '../ir';
-import { broadcast2 } from './binary';
+import { broadcast2, runOf } from './binary';
 import { matView, sgemm } from './gemm';
 import { broadcastShapes, broadcastStrides, floatData, fromNumbers, isIntegerType, numbers, stridesOf } from './tensor';
 import type { OpFactory } from './types';
@@ -75,7 +75,7 @@ export const Gemm: OpFactory = (node) => {
     if (alpha !== 1) for (let i = 0; i < y.length; i++) y[i] *= alpha;
     if (c && beta !== 0) {
       broadcastShapes([[M, N], c.dims], what); // validates unidirectional broadcast
-      broadcast2(y, [M, N], floatData(c), c.dims, [M, N], y, (v, cv) => v + beta * cv);
+      broadcast2(y, [M, N], floatData(c), c.dims, [M, N], y, runOf((v, cv) => v + beta * cv));
     }
     return [{ dtype: a.dtype, dims: [M, N], data: y }];
   };
