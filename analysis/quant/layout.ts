@@ -8,16 +8,18 @@ import { QuantLensError } from '../../engine/errors';
 import type { QuantLayout } from '../../engine/quant-types';
 import type { Granularity, QuantFormat } from './formats';
 
-/** Fills in defaults and validates a granularity against a format and a shape. */
+/** Fills in defaults (channel → axis 0, group → axis 1 of rank ≥ 2) and validates a granularity against a format and a shape. */
 export function resolveGranularity(format: QuantFormat, g: Granularity | undefined, dims: readonly number[]): Granularity {
   const rank = dims.length;
-  const lastAxis = Math.max(0, rank - 1);
+  // Without the op, axis 1 is the best guess for the reduction axis (Conv [O, I, k…], Gemm transB [N, K]);
+  // callers that know the op pass analysis/layers.ts reductionAxisFor explicitly.
+  const groupAxis = rank >= 2 ? 1 : 0;
   let out: Granularity;
   if (!g) {
     // A rank-0/1 tensor (bias, activation row) has no channel axis: per-channel defaults become per-tensor.
     if (format.defaultGranularity === 'tensor' || rank === 0 || (rank === 1 && format.defaultGranularity === 'channel')) out = { kind: 'tensor' };
     else if (format.defaultGranularity === 'channel') out = { kind: 'channel', axis: 0 };
-    else out = { kind: 'group', axis: lastAxis, size: format.blockSize ?? 32 };
+    else out = { kind: 'group', axis: groupAxis, size: format.blockSize ?? 32 };
   } else out = g;
   if (out.kind !== 'tensor') {
     const axis = out.axis < 0 ? out.axis + rank : out.axis;

@@ -19,7 +19,7 @@ export interface QuantSpec {
   format: string;
   /** Code width for formats with bitsOptions (log2, tan, …). */
   bits?: number;
-  /** Default: the format's default granularity (channel → axis 0; group → axis = last, size = format block). */
+  /** Default: the format's default granularity (channel → axis 0; group → axis 1 (0 for rank 1), size = format block). */
   granularity?: Granularity;
   /** Default: minmax. */
   calibration?: CalibrationMethod;
