@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { register as analyze } from './analyze';
 import { register as inspect } from './inspect';
 import { register as evalCommand } from './eval';
+import { register as quantizeLayer } from './quantizeLayer';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -11,4 +12,5 @@ export const COMMANDS: RegisterCommand[] = [
   inspect,
   analyze,
   evalCommand,
+  quantizeLayer,
 ];
