@@ -1,39 +1,78 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Integer GEMM and convolution on the WebAssembly kernels: packs weights once, quantizes (or takes) the
- * activation codes, runs u8s8 or low-bit GEMM, then the zero-point/bias epilogue that either dequantizes to
- * FP32 or requantizes to output codes (bit-exact with onnxruntime's QLinearMatMul/QLinearConv).
+ * activation codes, runs the int8 panel GEMM or the low-bit GEMM, then the zero-point/bias epilogue that
+ * either dequantizes to FP32 or requantizes to output codes (bit-exact with onnxruntime's QLinearMatMul /
+ * QLinearConv). Layouts: 'panels' (int8 weights as 8-column panels, activations on the int16 splat side —
+ * MatMul/Gemm), 'rows' (int8 weight rows widened per call onto the splat side, activations im2col'd into
+ * panels — Conv), 'lowbit' (≤4-bit codes, k-contiguous; both ops).
  */
 import type { KernelModule } from './wasm-module';
 import { columnBytes, packColumns, paddedK } from './packing';
 
-/** Weights packed for an integer kernel: w[n,k] = gain·stored[n,k] − zw[n]. */
+export type IntLayout = 'panels' | 'rows' | 'lowbit';
+
+/** Weights packed for an integer kernel: w[c,k] = gain·stored[c,k] − zw[c] for output channel c. */
 export interface IntWeights {
-  /** 8 → u8s8 kernel on signed stored bytes; 1/2/4 → low-bit kernel on unsigned stored codes. */
+  layout: IntLayout;
+  /** 8 for 'panels'/'rows' (signed stored bytes); 1/2/4 for 'lowbit' (unsigned stored codes). */
   bits: 1 | 2 | 4 | 8;
   n: number;
   k: number;
+  /** Padded k: multiple of 4 for int8 layouts, of the chunk (128/bits) for low-bit. */
   kp: number;
+  /** Bytes per output channel ('rows', 'lowbit'). */
   colBytes: number;
   ptr: number;
-  colSumPtr: number;
+  wSumPtr: number;
   zwPtr: number;
   gain: number;
   packedBytes: number;
 }
 
-/** Packs n×k stored values (s8 for bits 8, unsigned codes for 1/2/4) with per-column zero points. */
-export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number, k: number, bits: 1 | 2 | 4 | 8, zw: Int32Array, gain: number): IntWeights {
-  const packed = packColumns(stored, n, k, bits);
-  const colSum = new Int32Array(n);
-  for (let j = 0; j < n; j++) { let s = 0; for (let i = 0; i < k; i++) s += stored[j * k + i]; colSum[j] = s; }
+const int8Kp = (k: number) => Math.ceil(k / 4) * 4;
+
+/** int8 weights (n × k, signed) as panels of 8 columns: per k pair 16 bytes [k0 j0, k1 j0, … k1 j7]. */
+export function packPanels(stored: ArrayLike<number>, n: number, k: number): Uint8Array {
+  const kp = int8Kp(k);
+  const np = Math.ceil(n / 8);
+  const out = new Uint8Array(np * kp * 8);
+  for (let j = 0; j < n; j++) {
+    const base = (j >> 3) * kp * 8 + (j & 7) * 2;
+    for (let i = 0; i < k; i++) out[base + (i >> 1) * 16 + (i & 1)] = stored[j * k + i] & 0xff;
+  }
+  return out;
+}
+
+/** Packs n×k stored values (s8 for int8 layouts, unsigned codes for low-bit) with per-channel zero points. */
+export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number, k: number, bits: 1 | 2 | 4 | 8, zw: Int32Array, gain: number, layout: IntLayout): IntWeights {
+  let packed: Uint8Array;
+  let kp: number;
+  let colBytes = 0;
+  if (layout === 'lowbit') {
+    if (bits === 8) throw new RangeError('lowbit layout needs 1, 2 or 4 bits');
+    packed = packColumns(stored, n, k, bits);
+    kp = paddedK(bits, k);
+    colBytes = columnBytes(bits, k);
+  } else {
+    kp = int8Kp(k);
+    if (layout === 'panels') {
+      packed = packPanels(stored, n, k);
+    } else {
+      colBytes = kp;
+      packed = new Uint8Array(n * kp);
+      for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[j * kp + i] = stored[j * k + i] & 0xff;
+    }
+  }
+  const wSum = new Int32Array(n);
+  for (let j = 0; j < n; j++) { let s = 0; for (let i = 0; i < k; i++) s += stored[j * k + i]; wSum[j] = s; }
   const ptr = mod.alloc(packed.length);
   mod.put(ptr, packed);
-  const colSumPtr = mod.alloc(n * 4);
-  mod.put(colSumPtr, colSum);
+  const wSumPtr = mod.alloc(n * 4);
+  mod.put(wSumPtr, wSum);
   const zwPtr = mod.alloc(n * 4);
   mod.put(zwPtr, zw);
-  return { bits, n, k, kp: paddedK(bits, k), colBytes: columnBytes(bits, k), ptr, colSumPtr, zwPtr, gain, packedBytes: packed.length };
+  return { layout, bits, n, k, kp, colBytes, ptr, wSumPtr, zwPtr, gain, packedBytes: packed.length };
 }
 
 /** Per-tensor activation quantization as the kernels need it. */
@@ -46,19 +85,15 @@ export interface ActQuant {
   signed: boolean;
 }
 
-/** Dequantize to FP32 with scale[n] = sa·sw[n], or requantize to output codes with mult[n] = sa·sw[n]/sy. */
+/** Dequantize to FP32 with scale[c] = sa·sw[c], or requantize to output codes with mult[c] = sa·sw[c]/sy. */
 export type Epilogue =
   | { kind: 'dequant'; scalePtr: number }
   | { kind: 'requant'; multPtr: number; zy: number; qmin: number; qmax: number };
 
-/** Whether the kernel for these weights reads activation bytes as signed. */
-export function kernelSignedActs(mod: KernelModule, w: IntWeights): boolean {
-  return w.bits !== 8 && mod.k.lowbit_signed_activations() === 1;
-}
-
-/** Encoding of activation codes for a kernel: byte = (code & 0xFF) ^ flip, zero point in that encoding. */
+/** How activation codes are stored for a kernel: byte = (code & 0xFF) ^ flip, zero point and sign in that encoding. */
 export function actEncoding(mod: KernelModule, w: IntWeights, act: ActQuant): { flip: number; za: number; signed: boolean } {
-  const ks = kernelSignedActs(mod, w);
+  // int8 layouts widen codes as they are; the low-bit kernel wants u8 (plain SIMD) or s8 (relaxed SIMD)
+  const ks = w.layout === 'lowbit' ? mod.k.lowbit_signed_activations() === 1 : act.signed;
   return { flip: act.signed !== ks ? 0x80 : 0, za: act.zp + (act.signed ? 128 : 0) - (ks ? 128 : 0), signed: ks };
 }
 
@@ -74,28 +109,46 @@ export function quantizeActs(mod: KernelModule, w: IntWeights, x: Float32Array, 
 /** Writes activation codes (rows×k) as kernel bytes with row stride `stride` into scratch. */
 export function putActCodes(mod: KernelModule, w: IntWeights, codes: ArrayLike<number>, rows: number, k: number, stride: number, act: ActQuant): number {
   const { flip } = actEncoding(mod, w, act);
-  const bytes = new Uint8Array(rows * stride);
+  const p = mod.scratch(rows * stride);
+  const bytes = mod.u8(p, rows * stride);
+  bytes.fill(0);
   for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) bytes[r * stride + i] = (codes[r * k + i] & 0xff) ^ flip;
-  const p = mod.scratch(bytes.length);
-  mod.put(p, bytes);
   return p;
 }
 
-/** GEMM of m activation rows (kernel bytes at aPtr, stride w.kp) against weight columns [n0, n0+nc), then the epilogue. */
-export function gemmWithEpilogue(mod: KernelModule, w: IntWeights, aPtr: number, m: number, za: number, n0: number, nc: number,
-  biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number): void {
-  const rowSum = mod.scratch(m * 4);
-  mod.k.row_sums(aPtr, m, w.k, w.kp, kernelSignedActs(mod, w) ? 1 : 0, rowSum);
-  const c = mod.scratch(m * nc * 4);
-  const wp = w.ptr + n0 * w.colBytes;
-  if (w.bits === 8) mod.k.gemm_u8s8(aPtr, wp, c, m, nc, w.kp, nc);
-  else mod.k.gemm_lowbit(aPtr, wp, c, m, nc, w.kp, nc, w.bits);
-  const off = n0 * 4;
+function finish(mod: KernelModule, w: IntWeights, c: number, m: number, n: number, ldc: number, actSum: number, za: number, ch0: number,
+  biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number, actRows: boolean): void {
+  const off = ch0 * 4;
   const bias = biasPtr ? biasPtr + off : 0;
+  const ar = actRows ? 1 : 0;
   if (epi.kind === 'dequant') {
-    mod.k.finish_dequant(c, m, nc, nc, w.k, rowSum, za, w.colSumPtr + off, w.zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn);
+    mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, w.zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar);
   } else {
-    mod.k.finish_requant(c, m, nc, nc, w.k, rowSum, za, w.colSumPtr + off, w.zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn);
+    mod.k.finish_requant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, w.zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn, ar);
+  }
+}
+
+/**
+ * MatMul: m activation rows (kernel bytes at aPtr, stride w.kp) against all weight channels, then the
+ * epilogue into out[i·osm + j·osn]. Works for the 'panels' and 'lowbit' layouts.
+ */
+export function gemmWithEpilogue(mod: KernelModule, w: IntWeights, aPtr: number, m: number, act: ActQuant, biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number): void {
+  const enc = actEncoding(mod, w, act);
+  const rowSum = mod.scratch(m * 4);
+  mod.k.row_sums(aPtr, m, w.k, w.kp, enc.signed ? 1 : 0, rowSum);
+  if (w.layout === 'panels') {
+    const np = Math.ceil(w.n / 8);
+    const s = mod.scratch(m * w.kp * 2);
+    mod.k.widen_i16(aPtr, m * w.kp, enc.signed ? 1 : 0, s);
+    const c = mod.scratch(m * np * 32);
+    mod.k.gemm_panels(s, m, w.kp, w.ptr, np, 1, c, np * 8);
+    finish(mod, w, c, m, w.n, np * 8, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
+  } else if (w.layout === 'lowbit') {
+    const c = mod.scratch(m * w.n * 4);
+    mod.k.gemm_lowbit(aPtr, w.ptr, c, m, w.n, w.kp, w.n, w.bits);
+    finish(mod, w, c, m, w.n, w.n, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
+  } else {
+    throw new RangeError(`gemmWithEpilogue: weights in layout ${w.layout}`);
   }
 }
 
@@ -106,21 +159,44 @@ export interface ConvGeometry {
 }
 
 /**
- * Integer convolution by im2col + GEMM per image and group. `xBytes` points at the whole input already in
- * kernel encoding (batch·cin·h·w bytes). Output (NCHW, 4-byte elements: f32 or int32 codes) goes to outPtr.
+ * Integer convolution per image and group. `xBytes` points at the whole input already in kernel encoding
+ * (batch·cin·h·w bytes). Output (NCHW, 4-byte elements: f32 or int32 codes) goes to outPtr. 'rows' weights:
+ * im2col into panels, weights on the splat side; 'lowbit' weights: im2col rows against k-contiguous codes.
  */
-export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: number, g: ConvGeometry, za: number, biasPtr: number, epi: Epilogue, outPtr: number): void {
+export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: number, g: ConvGeometry, act: ActQuant, biasPtr: number, epi: Epilogue, outPtr: number): void {
   const cpg = g.cin / g.group;
   const opg = g.cout / g.group;
   const pixels = g.oh * g.ow;
-  const col = mod.scratch(pixels * wts.kp);
-  const padByte = za & 0xff;
-  for (let b = 0; b < g.batch; b++) {
-    for (let gi = 0; gi < g.group; gi++) {
+  const enc = actEncoding(mod, wts, act);
+  const padByte = enc.za & 0xff;
+  if (wts.layout === 'rows') {
+    const np = Math.ceil(pixels / 8);
+    const s = mod.scratch(g.cout * wts.kp * 2);
+    mod.k.widen_i16(wts.ptr, g.cout * wts.kp, 1, s);
+    const panels = mod.scratch(np * wts.kp * 8);
+    const tmp = mod.scratch(np * wts.kp * 8);
+    const colSum = mod.scratch(np * 32);
+    const c = mod.scratch(opg * np * 32);
+    for (let b = 0; b < g.batch; b++) for (let gi = 0; gi < g.group; gi++) {
       const src = xBytes + (b * g.cin + gi * cpg) * g.h * g.w;
-      mod.k.im2col(src, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, col);
+      mod.k.im2col_panels(src, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, tmp, panels);
+      mod.k.panel_col_sums(panels, np, wts.kp, enc.signed ? 1 : 0, colSum);
+      mod.k.gemm_panels(s + gi * opg * wts.kp * 2, opg, wts.kp, panels, np, enc.signed ? 1 : 0, c, np * 8);
       const out = outPtr + (b * g.cout + gi * opg) * pixels * 4;
-      gemmWithEpilogue(mod, wts, col, pixels, za, gi * opg, opg, biasPtr, epi, out, 1, pixels);
+      finish(mod, wts, c, opg, pixels, np * 8, colSum, enc.za, gi * opg, biasPtr, epi, out, pixels, 1, false);
     }
+    return;
+  }
+  if (wts.layout !== 'lowbit') throw new RangeError(`convWithEpilogue: weights in layout ${wts.layout}`);
+  const col = mod.scratch(pixels * wts.kp);
+  const rowSum = mod.scratch(pixels * 4);
+  const c = mod.scratch(pixels * opg * 4);
+  for (let b = 0; b < g.batch; b++) for (let gi = 0; gi < g.group; gi++) {
+    const src = xBytes + (b * g.cin + gi * cpg) * g.h * g.w;
+    mod.k.im2col(src, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, col);
+    mod.k.row_sums(col, pixels, wts.k, wts.kp, enc.signed ? 1 : 0, rowSum);
+    mod.k.gemm_lowbit(col, wts.ptr + gi * opg * wts.colBytes, c, pixels, opg, wts.kp, opg, wts.bits);
+    const out = outPtr + (b * g.cout + gi * opg) * pixels * 4;
+    finish(mod, wts, c, pixels, opg, opg, rowSum, enc.za, gi * opg, biasPtr, epi, out, 1, pixels, true);
   }
 }

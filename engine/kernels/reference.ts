@@ -53,15 +53,37 @@ export function im2colRef(src: Uint8Array, g: Im2colGeometry, kp: number, padByt
   return out;
 }
 
-/** gemm_u8s8: C[m·n] = Σ_k A[m,k]·W[n,k], A unsigned bytes, W signed bytes, both rows of kp bytes. */
-export function gemmU8S8Ref(a: Uint8Array, w: Uint8Array, m: number, n: number, kp: number): Int32Array {
-  const c = new Int32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < kp; k++) s += a[i * kp + k] * ((w[j * kp + k] << 24) >> 24);
-    c[i * n + j] = s;
+/** gemm_panels: C[i·(8·np) + j] = Σ_k S[i,k]·P[k,j]; S int16 rows of kp, P 8-column panels of k pairs. */
+export function gemmPanelsRef(s: Int16Array, m: number, kp: number, panels: Uint8Array, np: number, signedP: boolean): Int32Array {
+  const ldc = np * 8;
+  const c = new Int32Array(m * ldc);
+  const pv = (k: number, j: number) => { const b = panels[(j >> 3) * kp * 8 + (k >> 1) * 16 + (j & 7) * 2 + (k & 1)]; return signedP && b > 127 ? b - 256 : b; };
+  for (let i = 0; i < m; i++) for (let j = 0; j < ldc; j++) {
+    let acc = 0;
+    for (let k = 0; k < kp; k++) acc += s[i * kp + k] * pv(k, j);
+    c[i * ldc + j] = acc;
   }
   return c;
+}
+
+/** panel_col_sums: Σ_k P[k,j] for every panel column (8·np values). */
+export function panelColSumsRef(panels: Uint8Array, np: number, kp: number, signed: boolean): Int32Array {
+  const out = new Int32Array(np * 8);
+  for (let j = 0; j < np * 8; j++) for (let k = 0; k < kp; k++) {
+    const b = panels[(j >> 3) * kp * 8 + (k >> 1) * 16 + (j & 7) * 2 + (k & 1)];
+    out[j] += signed && b > 127 ? b - 256 : b;
+  }
+  return out;
+}
+
+/** im2col_panels: column j = output pixel, row k = (channel, ky, kx); panel layout of gemm_panels. */
+export function im2colPanelsRef(src: Uint8Array, g: Im2colGeometry, kp: number, padByte: number): Uint8Array {
+  const rows = im2colRef(src, g, kp, padByte);
+  const pixels = g.oh * g.ow;
+  const np = Math.ceil(pixels / 8);
+  const out = new Uint8Array(np * kp * 8);
+  for (let j = 0; j < pixels; j++) for (let k = 0; k < kp; k++) out[(j >> 3) * kp * 8 + (k >> 1) * 16 + (j & 7) * 2 + (k & 1)] = rows[j * kp + k];
+  return out;
 }
 
 /** gemm_lowbit: C = Σ_k A[m,k]·u[n,k]; activations signed (relaxed build) or unsigned (plain build). */
@@ -83,27 +105,30 @@ export function gemmLowbitRef(a: Uint8Array, packed: Uint8Array, m: number, n: n
 
 /** Per-call epilogue parameters shared by finish_dequant and finish_requant. */
 export interface EpilogueRef {
-  k: number; rowSum: Int32Array; za: number; colSum: Int32Array; zw: Int32Array; gain: number; bias?: Int32Array;
+  k: number; actSum: Int32Array; za: number; wSum: Int32Array; zw: Int32Array; gain: number; bias?: Int32Array;
+  /** true: C rows are activations and columns channels; false: rows are channels. */
+  actRows: boolean;
 }
 
 function correctedAcc(c: Int32Array, i: number, j: number, ldc: number, e: EpilogueRef): number {
-  let acc = (Math.imul(e.gain, (c[i * ldc + j] - Math.imul(e.za, e.colSum[j])) | 0) - Math.imul(e.zw[j], (e.rowSum[i] - Math.imul(e.k, e.za)) | 0)) | 0;
-  if (e.bias) acc = (acc + e.bias[j]) | 0;
+  const ch = e.actRows ? j : i, a = e.actRows ? i : j;
+  let acc = (Math.imul(e.gain, (c[i * ldc + j] - Math.imul(e.za, e.wSum[ch])) | 0) - Math.imul(e.zw[ch], (e.actSum[a] - Math.imul(e.k, e.za)) | 0)) | 0;
+  if (e.bias) acc = (acc + e.bias[ch]) | 0;
   return acc;
 }
 
-/** finish_dequant: f32(acc)·scale[j] into an m × n row-major array. */
-export function finishDequantRef(c: Int32Array, m: number, n: number, e: EpilogueRef, scale: Float32Array): Float32Array {
+/** finish_dequant: f32(acc)·scale[channel] into an m × n row-major array (C row stride ldc). */
+export function finishDequantRef(c: Int32Array, m: number, n: number, ldc: number, e: EpilogueRef, scale: Float32Array): Float32Array {
   const out = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = f(f(correctedAcc(c, i, j, n, e)) * scale[j]);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = f(f(correctedAcc(c, i, j, ldc, e)) * scale[e.actRows ? j : i]);
   return out;
 }
 
 /** finish_requant: onnxruntime-style float requantization into output codes. */
-export function finishRequantRef(c: Int32Array, m: number, n: number, e: EpilogueRef, mult: Float32Array, zy: number, qmin: number, qmax: number): Int32Array {
+export function finishRequantRef(c: Int32Array, m: number, n: number, ldc: number, e: EpilogueRef, mult: Float32Array, zy: number, qmin: number, qmax: number): Int32Array {
   const out = new Int32Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let v = f(f(correctedAcc(c, i, j, n, e)) * mult[j]);
+    let v = f(f(correctedAcc(c, i, j, ldc, e)) * mult[e.actRows ? j : i]);
     v = Math.min(Math.max(v, qmin - zy), qmax - zy);
     out[i * n + j] = roundHalfEven(v) + zy;
   }

@@ -18,11 +18,14 @@ export interface KernelExports {
   quantize_rows(x: number, rows: number, k: number, kp: number, out: number, scale: number, zp: number, qmin: number, qmax: number, flip: number): void;
   row_sums(a: number, rows: number, k: number, stride: number, signed: number, out: number): void;
   im2col(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, dst: number): void;
-  gemm_u8s8(a: number, w: number, c: number, m: number, n: number, kp: number, ldc: number): void;
+  gemm_panels(s: number, m: number, kp: number, p: number, np: number, signedP: number, c: number, ldc: number): void;
+  widen_i16(src: number, count: number, signed: number, dst: number): void;
+  panel_col_sums(p: number, np: number, kp: number, signed: number, out: number): void;
+  im2col_panels(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, tmp: number, dst: number): void;
   gemm_lowbit(a: number, w: number, c: number, m: number, n: number, kp: number, ldc: number, bits: number): void;
   lowbit_signed_activations(): number;
-  finish_dequant(c: number, m: number, n: number, ldc: number, k: number, rowSum: number, za: number, colSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number): void;
-  finish_requant(c: number, m: number, n: number, ldc: number, k: number, rowSum: number, za: number, colSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number): void;
+  finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number): void;
+  finish_requant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number, actRows: number): void;
   decode_cols(packed: number, colBytes: number, bits: number, n0: number, ncols: number, k: number, kp: number, lut: number, scales: number, zps: number, nb: number, bs: number, dst: number): void;
   gemm_f32(x: number, m: number, kp: number, wdec: number, ncols: number, out: number, ldo: number, n0: number): void;
 }

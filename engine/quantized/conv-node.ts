@@ -8,7 +8,7 @@ import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
 import type { QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
 import type { KernelModule } from '../kernels/wasm-module';
-import { actEncoding, convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
+import { convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
 import { decodeGemm } from '../kernels/decode-gemm';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
 import { codesToFloat, planIntEpilogue } from './epilogue-plan';
@@ -100,7 +100,7 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
     let biasLeft = !intPlan || intPlan.biasPtr === 0 ? (bias ?? (inputs[2]?.data instanceof Float32Array ? inputs[2].data : undefined)) : undefined;
     if (prep.kind === 'int' && act && intPlan) {
       const xq = quantizeActs(mod, prep.w, x, 1, x.length, x.length, act);
-      convWithEpilogue(mod, prep.w, xq, g, actEncoding(mod, prep.w, act).za, intPlan.biasPtr, intPlan.epi, outPtr);
+      convWithEpilogue(mod, prep.w, xq, g, act, intPlan.biasPtr, intPlan.epi, outPtr);
       out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, total), intPlan.outQuant) : mod.f32(outPtr, total).slice();
       if (!intPlan.fp32Bias && intPlan.biasPtr) biasLeft = undefined;
     } else if (prep.kind === 'decode') {

@@ -8,7 +8,7 @@ import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
 import type { QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
 import type { KernelModule } from '../kernels/wasm-module';
-import { actEncoding, gemmWithEpilogue, quantizeActs } from '../kernels/int-gemm';
+import { gemmWithEpilogue, quantizeActs } from '../kernels/int-gemm';
 import { decodeGemm, putF32Rows } from '../kernels/decode-gemm';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
 import { codesToFloat, planIntEpilogue } from './epilogue-plan';
@@ -88,7 +88,7 @@ export function createMatMulNode(mod: KernelModule, req: QuantizedNodeRequest): 
     let out: Float32Array;
     if (prep.kind === 'int' && act && intPlan) {
       const qa = quantizeActs(mod, prep.w, x, m, k, prep.w.kp, act);
-      gemmWithEpilogue(mod, prep.w, qa, m, actEncoding(mod, prep.w, act).za, 0, n, intPlan.biasPtr, intPlan.epi, outPtr, n, 1);
+      gemmWithEpilogue(mod, prep.w, qa, m, act, intPlan.biasPtr, intPlan.epi, outPtr, n, 1);
       out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, m * n), intPlan.outQuant) : mod.f32(outPtr, m * n).slice();
       if (intPlan.fp32Bias) {
         const b = intPlan.fp32Bias;

@@ -91,7 +91,8 @@ export function prepareWeights(mod: KernelModule, q: QuantizedWeight, role: Weig
   if (intAllowed && !wantsDecode) {
     const v = intView(q, m, nodeName);
     if (v) {
-      const w = packIntWeights(mod, v.stored, m.n, m.k, v.cbits, v.zw, v.gain);
+      const layout = v.cbits !== 8 ? 'lowbit' : role === 'conv' ? 'rows' : 'panels';
+      const w = packIntWeights(mod, v.stored, m.n, m.k, v.cbits, v.zw, v.gain, layout);
       const colScale = Float32Array.from(m.scales, (s) => Math.fround(s * v.unit));
       return { kind: 'int', path: intPath(v.cbits, q), w, colScale, n: m.n, k: m.k };
     }

@@ -1,100 +1,165 @@
 // SPDX-License-Identifier: Apache-2.0
-// W8A8 integer GEMM, u8 activations × s8 weights, int32 accumulation (u8s8 like onnxruntime's fast path).
-// Both operands are k-contiguous: A is rows × kp bytes, W is cols × kp bytes (one row per output channel),
-// kp a multiple of 16 with zero padding. C[m·ldc + n] = Σ_k A[m,k]·W[n,k] — the raw product; zero points,
-// bias and scales are applied by the epilogue (epilogue.ts). Scalar twin: engine/kernels/reference.ts.
+// W8A8 integer GEMM, int32 accumulation: C[i·ldc + j] = Σ_k S[i,k]·P[k,j] (the raw product; zero points,
+// bias and scales are applied by epilogue.ts). S ("splat side") is int16 rows of kp values (kp even); P is
+// int8 panels of 8 columns: panel q holds, for each k pair, 16 bytes [k0 j0, k1 j0, k0 j1, k1 j1, … k1 j7].
+// Each step splats one (k, k+1) pair of a row and multiplies it against 4 columns with i32x4.dot_i16x8_s, so
+// a 4-row × 8-column tile costs 8 dots and 8 adds per 64 multiply-adds. MatMul puts activations on S and
+// weights in P; Conv puts weights on S and im2col'd activations in P (output rows = channels = NCHW).
+// Scalar twin: engine/kernels/reference.ts.
 
-// Columns per cache block: the weight rows of one block stay in L2 while every activation row passes.
-const BLOCK_BYTES: i32 = 96 * 1024;
+// Cache blocking: k in chunks of KC (a panel chunk of KC·8 bytes and four S row chunks stay in L1), rows of S
+// in blocks of ROW_BLOCK_BYTES (stay in L2 while every panel passes).
+const KC: i32 = 512;
+const ROW_BLOCK_BYTES: i32 = 160 * 1024;
 
-@inline function hsum(v: v128): i32 {
-  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+@inline function ld(p: usize, signed: bool): v128 {
+  return signed ? v128.load8x8_s(p) : v128.load8x8_u(p);
 }
 
-@inline function dot16(al: v128, ah: v128, b: v128): v128 {
-  return i32x4.add(i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b)), i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b)));
+@inline function acc(c: v128, a: v128, b: v128): v128 {
+  return i32x4.add(c, i32x4.dot_i16x8_s(a, b));
 }
 
-/** Raw u8·s8 products of rows [0,m) × cols [0,n); see the file comment for layouts. */
-export function gemm_u8s8(a: usize, w: usize, c: usize, m: i32, n: i32, kp: i32, ldc: i32): void {
-  let nb = BLOCK_BYTES / kp;
-  nb = nb < 4 ? 4 : nb & ~3;
-  for (let n0 = 0; n0 < n; n0 += nb) {
-    const n1 = min(n, n0 + nb);
-    let i = 0;
-    for (; i + 2 <= m; i += 2) rows2(a + <usize>i * kp, w, c + <usize>i * ldc * 4, n0, n1, kp, ldc);
-    if (i < m) row1(a + <usize>i * kp, w, c + <usize>i * ldc * 4, n0, n1, kp);
+/** See the file comment; `signedP` selects sign or zero extension of the panel bytes. */
+export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signedP: i32, c: usize, ldc: i32): void {
+  const rowBytes = <usize>kp * 2;
+  const panelBytes = <usize>kp * 8;
+  for (let k0 = 0; k0 < kp; k0 += KC) {
+    const kc = min(KC, kp - k0);
+    let mb = ROW_BLOCK_BYTES / (kc * 2);
+    mb = mb < 4 ? 4 : mb & ~3;
+    const first = k0 == 0;
+    for (let i0 = 0; i0 < m; i0 += mb) {
+      const i1 = min(m, i0 + mb);
+      for (let q = 0; q < np; q++) {
+        const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
+        const cq = c + <usize>q * 32;
+        const sk = s + <usize>k0 * 2;
+        const kcBytes = <usize>kc * 8;
+        if (signedP) tiles(sk, i0, i1, rowBytes, pp, kcBytes, true, cq, ldc, first);
+        else tiles(sk, i0, i1, rowBytes, pp, kcBytes, false, cq, ldc, first);
+      }
+    }
   }
 }
 
-function rows2(a0: usize, w: usize, c: usize, n0: i32, n1: i32, kp: i32, ldc: i32): void {
-  const a1 = a0 + kp;
-  let j = n0;
-  for (; j + 4 <= n1; j += 4) {
-    const w0 = w + <usize>j * kp, w1 = w0 + kp, w2 = w1 + kp, w3 = w2 + kp;
-    let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-    let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    for (let k = 0; k < kp; k += 16) {
-      const x0 = v128.load(a0 + k), x1 = v128.load(a1 + k);
-      const x0l = i16x8.extend_low_i8x16_u(x0), x0h = i16x8.extend_high_i8x16_u(x0);
-      const x1l = i16x8.extend_low_i8x16_u(x1), x1h = i16x8.extend_high_i8x16_u(x1);
-      let b = v128.load(w0 + k);
-      let bl = i16x8.extend_low_i8x16_s(b), bh = i16x8.extend_high_i8x16_s(b);
-      c00 = i32x4.add(c00, i32x4.add(i32x4.dot_i16x8_s(x0l, bl), i32x4.dot_i16x8_s(x0h, bh)));
-      c10 = i32x4.add(c10, i32x4.add(i32x4.dot_i16x8_s(x1l, bl), i32x4.dot_i16x8_s(x1h, bh)));
-      b = v128.load(w1 + k);
-      bl = i16x8.extend_low_i8x16_s(b); bh = i16x8.extend_high_i8x16_s(b);
-      c01 = i32x4.add(c01, i32x4.add(i32x4.dot_i16x8_s(x0l, bl), i32x4.dot_i16x8_s(x0h, bh)));
-      c11 = i32x4.add(c11, i32x4.add(i32x4.dot_i16x8_s(x1l, bl), i32x4.dot_i16x8_s(x1h, bh)));
-      b = v128.load(w2 + k);
-      bl = i16x8.extend_low_i8x16_s(b); bh = i16x8.extend_high_i8x16_s(b);
-      c02 = i32x4.add(c02, i32x4.add(i32x4.dot_i16x8_s(x0l, bl), i32x4.dot_i16x8_s(x0h, bh)));
-      c12 = i32x4.add(c12, i32x4.add(i32x4.dot_i16x8_s(x1l, bl), i32x4.dot_i16x8_s(x1h, bh)));
-      b = v128.load(w3 + k);
-      bl = i16x8.extend_low_i8x16_s(b); bh = i16x8.extend_high_i8x16_s(b);
-      c03 = i32x4.add(c03, i32x4.add(i32x4.dot_i16x8_s(x0l, bl), i32x4.dot_i16x8_s(x0h, bh)));
-      c13 = i32x4.add(c13, i32x4.add(i32x4.dot_i16x8_s(x1l, bl), i32x4.dot_i16x8_s(x1h, bh)));
+@inline function tiles(s: usize, i0: i32, i1: i32, rowBytes: usize, pp: usize, chunkBytes: usize, signed: bool, cq: usize, ldc: i32, first: bool): void {
+  const ldcBytes = <usize>ldc * 4;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const s0 = s + <usize>i * rowBytes, s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
+    const r0 = cq + <usize>i * ldcBytes, r1 = r0 + ldcBytes, r2 = r1 + ldcBytes, r3 = r2 + ldcBytes;
+    let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    if (!first) {
+      c00 = v128.load(r0); c01 = v128.load(r0, 16); c10 = v128.load(r1); c11 = v128.load(r1, 16);
+      c20 = v128.load(r2); c21 = v128.load(r2, 16); c30 = v128.load(r3); c31 = v128.load(r3, 16);
     }
-    const p0 = c + <usize>j * 4, p1 = p0 + <usize>ldc * 4;
-    store<i32>(p0, hsum(c00)); store<i32>(p0, hsum(c01), 4); store<i32>(p0, hsum(c02), 8); store<i32>(p0, hsum(c03), 12);
-    store<i32>(p1, hsum(c10)); store<i32>(p1, hsum(c11), 4); store<i32>(p1, hsum(c12), 8); store<i32>(p1, hsum(c13), 12);
+    let o: usize = 0;
+    for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
+      const b0 = ld(pp + k, signed), b1 = ld(pp + k + 8, signed);
+      let a = v128.load32_splat(s0 + o);
+      c00 = acc(c00, a, b0); c01 = acc(c01, a, b1);
+      a = v128.load32_splat(s1 + o);
+      c10 = acc(c10, a, b0); c11 = acc(c11, a, b1);
+      a = v128.load32_splat(s2 + o);
+      c20 = acc(c20, a, b0); c21 = acc(c21, a, b1);
+      a = v128.load32_splat(s3 + o);
+      c30 = acc(c30, a, b0); c31 = acc(c31, a, b1);
+    }
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+    v128.store(r3, c30); v128.store(r3, c31, 16);
   }
-  for (; j < n1; j++) {
-    const w0 = w + <usize>j * kp;
-    let c0 = i32x4.splat(0), c1 = c0;
-    for (let k = 0; k < kp; k += 16) {
-      const x0 = v128.load(a0 + k), x1 = v128.load(a1 + k), b = v128.load(w0 + k);
-      c0 = i32x4.add(c0, dot16(i16x8.extend_low_i8x16_u(x0), i16x8.extend_high_i8x16_u(x0), b));
-      c1 = i32x4.add(c1, dot16(i16x8.extend_low_i8x16_u(x1), i16x8.extend_high_i8x16_u(x1), b));
+  for (; i < i1; i++) {
+    const s0 = s + <usize>i * rowBytes;
+    const r0 = cq + <usize>i * ldcBytes;
+    let c00 = i32x4.splat(0), c01 = c00;
+    if (!first) { c00 = v128.load(r0); c01 = v128.load(r0, 16); }
+    let o: usize = 0;
+    for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
+      const a = v128.load32_splat(s0 + o);
+      c00 = acc(c00, a, ld(pp + k, signed));
+      c01 = acc(c01, a, ld(pp + k + 8, signed));
     }
-    store<i32>(c + <usize>j * 4, hsum(c0));
-    store<i32>(c + <usize>(ldc + j) * 4, hsum(c1));
+    v128.store(r0, c00); v128.store(r0, c01, 16);
   }
 }
 
-function row1(a0: usize, w: usize, c: usize, n0: i32, n1: i32, kp: i32): void {
-  let j = n0;
-  for (; j + 4 <= n1; j += 4) {
-    const w0 = w + <usize>j * kp, w1 = w0 + kp, w2 = w1 + kp, w3 = w2 + kp;
-    let c0 = i32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-    for (let k = 0; k < kp; k += 16) {
-      const x = v128.load(a0 + k);
-      const xl = i16x8.extend_low_i8x16_u(x), xh = i16x8.extend_high_i8x16_u(x);
-      c0 = i32x4.add(c0, dot16(xl, xh, v128.load(w0 + k)));
-      c1 = i32x4.add(c1, dot16(xl, xh, v128.load(w1 + k)));
-      c2 = i32x4.add(c2, dot16(xl, xh, v128.load(w2 + k)));
-      c3 = i32x4.add(c3, dot16(xl, xh, v128.load(w3 + k)));
+/** Widens rows × kp bytes (signed or unsigned) to int16 (the S side of gemm_panels). */
+export function widen_i16(src: usize, count: i32, signed: i32, dst: usize): void {
+  let i = 0;
+  if (signed) for (; i + 8 <= count; i += 8) v128.store(dst + <usize>i * 2, v128.load8x8_s(src + i));
+  else for (; i + 8 <= count; i += 8) v128.store(dst + <usize>i * 2, v128.load8x8_u(src + i));
+  for (; i < count; i++) store<i16>(dst + <usize>i * 2, signed ? <i16>load<i8>(src + i) : <i16>load<u8>(src + i));
+}
+
+/** Per-column sums of the first k rows of panel data (np panels of kp·8 bytes), as unsigned or signed bytes. */
+export function panel_col_sums(p: usize, np: i32, kp: i32, signed: i32, out: usize): void {
+  const panelBytes = <usize>kp * 8;
+  for (let q = 0; q < np; q++) {
+    const pp = p + <usize>q * panelBytes;
+    let lo = i32x4.splat(0), hi = lo;
+    for (let k: usize = 0; k < panelBytes; k += 16) {
+      const v = v128.load(pp + k);
+      const pair = signed ? i16x8.extadd_pairwise_i8x16_s(v) : i16x8.extadd_pairwise_i8x16_u(v);
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(pair));
+      hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(pair));
     }
-    const p = c + <usize>j * 4;
-    store<i32>(p, hsum(c0)); store<i32>(p, hsum(c1), 4); store<i32>(p, hsum(c2), 8); store<i32>(p, hsum(c3), 12);
+    v128.store(out + <usize>q * 32, lo);
+    v128.store(out + <usize>q * 32, hi, 16);
   }
-  for (; j < n1; j++) {
-    const w0 = w + <usize>j * kp;
-    let c0 = i32x4.splat(0);
-    for (let k = 0; k < kp; k += 16) {
-      const x = v128.load(a0 + k);
-      c0 = i32x4.add(c0, dot16(i16x8.extend_low_i8x16_u(x), i16x8.extend_high_i8x16_u(x), v128.load(w0 + k)));
+}
+
+/**
+ * im2col for gemm_panels, in two fast passes: rows k = (channel, ky, kx) in ONNX weight order of all output
+ * pixels (bulk copies; padByte outside the image) into `tmp` (kp rows × ldp bytes, ldp = 8·panels), then
+ * pairs of rows interleaved into 8-pixel panels. Rows k ≥ c·kh·kw and pixels ≥ oh·ow are zero.
+ */
+export function im2col_panels(src: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  padTop: i32, padLeft: i32, dh: i32, dw: i32, oh: i32, ow: i32, kp: i32, padByte: i32, tmp: usize, dst: usize): void {
+  const pixels = oh * ow;
+  const np = (pixels + 7) >> 3;
+  const ldp = <usize>np * 8;
+  let k = 0;
+  for (let ch = 0; ch < c; ch++) {
+    const plane = src + <usize>ch * <usize>h * <usize>w;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, k++) {
+        const row = tmp + <usize>k * ldp;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - padTop + ky * dh;
+          const out = row + <usize>(oy * ow);
+          if (iy < 0 || iy >= h) { memory.fill(out, <u8>padByte, ow); continue; }
+          const line = plane + <usize>iy * <usize>w;
+          const ix0 = kx * dw - padLeft;
+          if (sw == 1) {
+            // valid ox: 0 ≤ ix0 + ox < w
+            const lo = min(ow, max(0, -ix0));
+            const hi = max(lo, min(ow, w - ix0));
+            if (lo > 0) memory.fill(out, <u8>padByte, lo);
+            if (hi > lo) memory.copy(out + lo, line + <usize>(ix0 + lo), hi - lo);
+            if (ow > hi) memory.fill(out + hi, <u8>padByte, ow - hi);
+          } else {
+            for (let ox = 0; ox < ow; ox++) {
+              const ix = ix0 + ox * sw;
+              store<u8>(out + ox, ix < 0 || ix >= w ? <u8>padByte : load<u8>(line + ix));
+            }
+          }
+        }
+        if (ldp > <usize>pixels) memory.fill(row + <usize>pixels, 0, ldp - <usize>pixels);
+      }
     }
-    store<i32>(c + <usize>j * 4, hsum(c0));
+  }
+  for (; k < kp; k++) memory.fill(tmp + <usize>k * ldp, 0, ldp);
+  const panelBytes = <usize>kp * 8;
+  for (let q = 0; q < np; q++) {
+    const d = dst + <usize>q * panelBytes;
+    const s0 = tmp + <usize>q * 8;
+    for (let kk = 0; kk < kp; kk += 2) {
+      const a = v128.load64_zero(s0 + <usize>kk * ldp);
+      const b = v128.load64_zero(s0 + <usize>(kk + 1) * ldp);
+      v128.store(d + <usize>kk * 8, i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    }
   }
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { KernelModule, defaultSimdLevel } from '../../../engine/kernels/wasm-module';
-import { actEncoding, convWithEpilogue, gemmWithEpilogue, packIntWeights, putActCodes, type ActQuant } from '../../../engine/kernels/int-gemm';
+import { convWithEpilogue, gemmWithEpilogue, packIntWeights, putActCodes, type ActQuant } from '../../../engine/kernels/int-gemm';
 import { requantMultiplier } from '../../../engine/kernels/requant';
 import { qlinearConvModel, qlinearMatMulModel } from './onnx-builders';
 import { pick, randInt, rng } from './rng';
@@ -45,7 +45,7 @@ test(`int8 GEMM equals onnxruntime QLinearMatMul bit for bit (${level})`, async 
     const stored = new Int32Array(n * k);
     for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) stored[j * k + i] = b[i * n + j];
     const zw = Int32Array.from({ length: n }, (_, j) => bZp[perCol ? j : 0]);
-    const w = packIntWeights(mod, stored, n, k, 8, zw, 1);
+    const w = packIntWeights(mod, stored, n, k, 8, zw, 1, 'panels');
     const mult = Float32Array.from({ length: n }, (_, j) => requantMultiplier(aScale, bScale[perCol ? j : 0], yScale));
     const multPtr = mod.alloc(n * 4);
     mod.put(multPtr, mult);
@@ -53,7 +53,7 @@ test(`int8 GEMM equals onnxruntime QLinearMatMul bit for bit (${level})`, async 
     mod.resetScratch();
     const ap = putActCodes(mod, w, a, m, k, w.kp, act);
     const out = mod.scratch(m * n * 4);
-    gemmWithEpilogue(mod, w, ap, m, actEncoding(mod, w, act).za, 0, n, 0, { kind: 'requant', multPtr, zy: yZp, qmin: 0, qmax: 255 }, out, n, 1);
+    gemmWithEpilogue(mod, w, ap, m, act, 0, { kind: 'requant', multPtr, zy: yZp, qmin: 0, qmax: 255 }, out, n, 1);
     const ours = mod.i32(out, m * n).slice();
     assert.equal(mismatches(ours, ref), '', `m=${m} k=${k} n=${n} perCol=${perCol}`);
   }
@@ -88,7 +88,7 @@ test(`int8 convolution equals onnxruntime QLinearConv bit for bit (${level})`, a
     const attrs = { ...cs.attrs, group: cs.group, kernel_shape: [cs.k, cs.k] };
     const ref = await runOrt(qlinearConvModel({ xDims: [batch, cs.c, cs.h, cs.w], w: wq, wDims, xScale, xZp, wScale, wZp, yScale, yZp, bias, attrs }), x, [batch, cs.c, cs.h, cs.w]);
 
-    const wts = packIntWeights(mod, Int32Array.from(wq), cs.cout, kk, 8, new Int32Array(cs.cout), 1);
+    const wts = packIntWeights(mod, Int32Array.from(wq), cs.cout, kk, 8, new Int32Array(cs.cout), 1, 'rows');
     const mult = Float32Array.from({ length: cs.cout }, (_, j) => requantMultiplier(xScale, wScale[perCh ? j : 0], yScale));
     const multPtr = mod.alloc(cs.cout * 4);
     mod.put(multPtr, mult);
@@ -104,7 +104,7 @@ test(`int8 convolution equals onnxruntime QLinearConv bit for bit (${level})`, a
     const xp = putActCodes(mod, wts, x, 1, x.length, x.length, act);
     const out = mod.scratch(batch * cs.cout * oh * ow * 4);
     convWithEpilogue(mod, wts, xp, { batch, cin: cs.c, h: cs.h, w: cs.w, cout: cs.cout, group: cs.group, kh: cs.k, kw: cs.k,
-      sh: st[0], sw: st[1], padTop: p[0], padLeft: p[1], dh: dl[0], dw: dl[1], oh, ow }, actEncoding(mod, wts, act).za, biasPtr,
+      sh: st[0], sw: st[1], padTop: p[0], padLeft: p[1], dh: dl[0], dw: dl[1], oh, ow }, act, biasPtr,
       { kind: 'requant', multPtr, zy: yZp, qmin: 0, qmax: 255 }, out);
     const ours = mod.i32(out, ref.length).slice();
     assert.equal(ref.length, batch * cs.cout * oh * ow);

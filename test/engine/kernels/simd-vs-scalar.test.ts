@@ -69,20 +69,42 @@ test(`im2col equals its reference (${level})`, () => {
   }
 });
 
-test(`int8 u8s8 GEMM equals its reference on awkward shapes (${level})`, () => {
+test(`int8 panel GEMM, widening, panel sums and im2col panels equal their references (${level})`, () => {
   const mod = new KernelModule(level);
   const r = rng(9);
-  for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 17], [2, 5], [5, 9]]) {
-    if (k === 4095 && m * n > 20) continue;
-    const kp = Math.ceil(k / 16) * 16;
-    const a = new Uint8Array(m * kp), w = new Uint8Array(n * kp);
-    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) a[i * kp + q] = randInt(r, 0, 255);
-    for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) w[j * kp + q] = randInt(r, 0, 255);
+  for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 17], [4, 8], [9, 13]]) {
+    if (k === 4095 && m * n > 40) continue;
+    const kp = Math.ceil(k / 4) * 4, np = Math.ceil(n / 8);
+    for (const signed of [true, false]) {
+      const bytes = new Uint8Array(m * kp);
+      for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) bytes[i * kp + q] = randInt(r, 0, 255);
+      const panels = new Uint8Array(np * kp * 8);
+      for (let j = 0; j < n; j++) for (let q = 0; q < k; q++) panels[(j >> 3) * kp * 8 + (q >> 1) * 16 + (j & 7) * 2 + (q & 1)] = randInt(r, 0, 255);
+      mod.resetScratch();
+      const bp = mod.scratch(bytes.length), pp = mod.scratch(panels.length), sp = mod.scratch(m * kp * 2), cp = mod.scratch(m * np * 32), cs = mod.scratch(np * 32);
+      mod.put(bp, bytes); mod.put(pp, panels);
+      mod.k.widen_i16(bp, m * kp, signed ? 1 : 0, sp);
+      const s16 = Int16Array.from(bytes, (b) => (signed && b > 127 ? b - 256 : b));
+      i32Equal(Int32Array.from(new Int16Array(mod.memory.buffer, sp, m * kp)), Int32Array.from(s16), `widen k=${k}`);
+      mod.k.gemm_panels(sp, m, kp, pp, np, signed ? 1 : 0, cp, np * 8);
+      i32Equal(mod.i32(cp, m * np * 8).slice(), ref.gemmPanelsRef(s16, m, kp, panels, np, signed), `gemm_panels m=${m} n=${n} k=${k} signed=${signed}`);
+      mod.k.panel_col_sums(pp, np, kp, signed ? 1 : 0, cs);
+      i32Equal(mod.i32(cs, np * 8).slice(), ref.panelColSumsRef(panels, np, kp, signed), `panel_col_sums k=${k}`);
+    }
+  }
+  for (let t = 0; t < 10; t++) {
+    const g = { c: randInt(r, 1, 5), h: randInt(r, 1, 13), w: randInt(r, 1, 13), kh: pick(r, [1, 3, 5]), kw: pick(r, [1, 2, 3]),
+      sh: randInt(r, 1, 3), sw: randInt(r, 1, 3), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
+    g.oh = Math.floor((g.h + 2 * g.padTop - ((g.kh - 1) * g.dh + 1)) / g.sh) + 1;
+    g.ow = Math.floor((g.w + 2 * g.padLeft - ((g.kw - 1) * g.dw + 1)) / g.sw) + 1;
+    if (g.oh < 1 || g.ow < 1) continue;
+    const kp = Math.ceil((g.c * g.kh * g.kw) / 4) * 4, np = Math.ceil((g.oh * g.ow) / 8);
+    const src = Uint8Array.from({ length: g.c * g.h * g.w }, () => randInt(r, 0, 255));
     mod.resetScratch();
-    const ap = mod.scratch(a.length), wp = mod.scratch(w.length), cp = mod.scratch(m * n * 4);
-    mod.put(ap, a); mod.put(wp, w);
-    mod.k.gemm_u8s8(ap, wp, cp, m, n, kp, n);
-    i32Equal(mod.i32(cp, m * n).slice(), ref.gemmU8S8Ref(a, w, m, n, kp), `gemm_u8s8 m=${m} n=${n} k=${k}`);
+    const sp = mod.scratch(src.length); mod.put(sp, src);
+    const dp = mod.scratch(np * kp * 8), tp = mod.scratch(np * kp * 8);
+    mod.k.im2col_panels(sp, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, kp, 77, tp, dp);
+    i32Equal(Int32Array.from(mod.u8(dp, np * kp * 8)), Int32Array.from(ref.im2colPanelsRef(src, g, kp, 77)), `im2col_panels ${JSON.stringify(g)}`);
   }
 });
 
@@ -112,18 +134,20 @@ test(`epilogues (dequantize, requantize) equal their references (${level})`, () 
   for (let t = 0; t < 10; t++) {
     const m = randInt(r, 1, 7), n = randInt(r, 1, 19), k = pick(r, AWKWARD);
     const c = Int32Array.from({ length: m * n }, () => randInt(r, -2_000_000, 2_000_000));
-    const e = { k, rowSum: Int32Array.from({ length: m }, () => randInt(r, 0, 255 * k)), za: randInt(r, 0, 255),
-      colSum: Int32Array.from({ length: n }, () => randInt(r, -128 * k, 127 * k)), zw: Int32Array.from({ length: n }, () => randInt(r, -8, 8)),
-      gain: pick(r, [1, 2]), bias: t % 2 ? Int32Array.from({ length: n }, () => randInt(r, -1e5, 1e5)) : undefined };
-    const scale = Float32Array.from({ length: n }, () => r() * 1e-3);
+    const actRows = t % 3 !== 0;
+    const [na, nw] = actRows ? [m, n] : [n, m];
+    const e = { k, actSum: Int32Array.from({ length: na }, () => randInt(r, 0, 255 * k)), za: randInt(r, 0, 255),
+      wSum: Int32Array.from({ length: nw }, () => randInt(r, -128 * k, 127 * k)), zw: Int32Array.from({ length: nw }, () => randInt(r, -8, 8)),
+      gain: pick(r, [1, 2]), bias: t % 2 ? Int32Array.from({ length: nw }, () => randInt(r, -1e5, 1e5)) : undefined, actRows };
+    const scale = Float32Array.from({ length: nw }, () => r() * 1e-3);
     mod.resetScratch();
     const put = (x: Int32Array | Float32Array) => { const p = mod.scratch(x.byteLength); mod.put(p, x); return p; };
-    const cp = put(c), rs = put(e.rowSum), cs = put(e.colSum), zw = put(e.zw), bp = e.bias ? put(e.bias) : 0, sp = put(scale);
+    const cp = put(c), as = put(e.actSum), ws = put(e.wSum), zw = put(e.zw), bp = e.bias ? put(e.bias) : 0, sp = put(scale);
     const out = mod.scratch(m * n * 4);
-    mod.k.finish_dequant(cp, m, n, n, k, rs, e.za, cs, zw, e.gain, bp, sp, out, n, 1);
-    sameBits(mod.f32(out, m * n).slice(), ref.finishDequantRef(c, m, n, e, scale), 'finish_dequant');
-    mod.k.finish_requant(cp, m, n, n, k, rs, e.za, cs, zw, e.gain, bp, sp, 7, -128, 127, out, n, 1);
-    i32Equal(mod.i32(out, m * n).slice(), ref.finishRequantRef(c, m, n, e, scale, 7, -128, 127), 'finish_requant');
+    mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0);
+    sameBits(mod.f32(out, m * n).slice(), ref.finishDequantRef(c, m, n, n, e, scale), 'finish_dequant');
+    mod.k.finish_requant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, 7, -128, 127, out, n, 1, actRows ? 1 : 0);
+    i32Equal(mod.i32(out, m * n).slice(), ref.finishRequantRef(c, m, n, n, e, scale, 7, -128, 127), 'finish_requant');
   }
 });
 
