@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The inputs of the allocation ILP for a model, per (layer, weight format):
+ * - loss: sensitivity from analysis/sensitivity — perturbation (the output KL/MSE with that layer's weight
+ *   alone quantized, run on the engine from cached FP32 frontiers) or HAWQ-V2 Ω = Tr(H)/n·‖Q(W) − W‖² with
+ *   the Hutchinson trace; plus the layer's input-activation perturbation at the chosen activation format;
+ * - weight bits (codes + scales + metadata, from the format table), BOPs = MACs · w-bits · a-bits;
+ * - latency measured on the engine on this machine: one program per format with every layer at that format,
+ *   per-node timings averaged over repeated runs (the per-layer lookup table HAWQ-V3/OHQ measure on device).
+ */
+import { compile, fakeQuantize, run, type Program } from '../../engine/index';
+import type { Tensor } from '../../engine/ir';
+import type { EngineQuantConfig } from '../../engine/quant-types';
+import type { ActivationAccumulator } from '../activations/accumulator';
+import { OrtReference } from '../activations/ortReference';
+import { quantizableLayers, type QuantizableLayer } from '../config/toQuantSpec';
+import type { TensorQuantSpec } from '../config/types';
+import type { CalibrationSource } from '../data/source';
+import { quantizeActivation, quantizeLayerWeight } from '../eval/engineConfig';
+import type { LoadedModel } from '../onnx/load';
+import { dequantizeRecord } from '../quant/toEngine';
+import { frontierOf } from '../sensitivity/frontier';
+import { hawqOmega, hutchinsonTrace } from '../sensitivity/hessianTrace';
+import { classifyOutput, perSampleLoss, type OutputKind } from '../sensitivity/outputMetrics';
+import { PerturbationRunner, type PerturbationTarget } from '../sensitivity/perturbation';
+import type { AllocChoice, AllocLayer, AllocProblem } from './ilp';
+
+export type SensitivityKind = 'perturbation' | 'hessian';
+
+/** One candidate weight format with the spec it is quantized with. */
+export interface Candidate {
+  id: string;
+  spec: TensorQuantSpec;
+}
+
+export interface CostRequest {
+  loaded: LoadedModel;
+  modelBytes: Uint8Array;
+  program: Program;
+  layers: QuantizableLayer[];
+  candidates: Candidate[];
+  /** Activation spec every layer's input uses (null: float activations). */
+  activation: TensorQuantSpec | null;
+  activationStats: ReadonlyMap<string, ActivationAccumulator>;
+  source: CalibrationSource;
+  sensitivity: SensitivityKind;
+  /** Measure latency per (layer, format) on the engine. */
+  measureLatency?: boolean;
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface LayerCostTable {
+  problem: AllocProblem;
+  outputKind: OutputKind;
+  /** Samples the sensitivities were measured on. */
+  samples: number;
+}
+
+/** Quantizable layers of a loaded model with folded weights (MatMul fed a Transpose of a stored weight). */
+export function allocatableLayers(loaded: LoadedModel, program: Program): QuantizableLayer[] {
+  return quantizableLayers(loaded.model.graph, program.constants);
+}
+
+/** Build the allocation problem (see the file comment). */
+export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> {
+  const { loaded, program, layers, candidates } = req;
+  const graph = loaded.model.graph;
+  const output = graph.outputs[0].name;
+  const aBits = req.activation ? bitsOfFormat(req.activation.format) : 32;
+
+  // FP32 pass: frontier values for every layer, the reference output, per-node output sizes (for MACs)
+  const targets: PerturbationTarget[] = layers.map((l) => {
+    const weights = new Map<string, Float32Array>();
+    if (req.sensitivity === 'perturbation') for (const c of candidates) weights.set(c.id, dequantizeRecord(quantizeLayerWeight(l, c.spec).record));
+    const acts = new Map<string, (x: Float32Array, dims: readonly number[]) => Float32Array>();
+    const stats = req.activationStats.get(l.node.inputs[0]);
+    if (req.activation && stats && stats.n > 0) {
+      const aq = quantizeActivation(req.activation, stats);
+      acts.set(req.activation.format, (x, dims) => fakeQuantize({ dtype: 'float32', dims: [...dims], data: x }, aq, l.node.name).data as Float32Array);
+    }
+    const frontier = frontierOf(graph, l.node).values.filter((v) => !program.constants.has(v));
+    return { node: l.node, frontier, weightName: l.weightName, weightDims: l.dims, weights, activations: acts };
+  });
+  const needed = new PerturbationRunner(program, targets, output, 'other').neededValues();
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const fetch = [...new Set([...needed, ...layers.map((l) => l.node.outputs[0])])].filter((n) => !inputNames.has(n));
+  const ref = await OrtReference.create(req.modelBytes, fetch.filter((n) => n !== output), loaded.file, graph.outputs.map((o) => o.name));
+  let kind: OutputKind = 'other';
+  let samples = 0;
+  const outElems = new Map<string, number>();
+  let hessianBatch: Map<string, Tensor> | undefined;
+  let kindRunner: PerturbationRunner | undefined;
+  try {
+    for await (const b of req.source.batches(req.batchSize ?? 16)) {
+      const values = await ref.run(b.feeds, fetch);
+      for (const [k, v] of Object.entries(b.feeds)) values.set(k, v);
+      if (samples === 0) {
+        const o = values.get(output);
+        kind = o ? classifyOutput(o) : 'other';
+        // the runner's loss must match the output kind: rebuild it once we know it
+        kindRunner = new PerturbationRunner(program, targets, output, kind, req.signal);
+        hessianBatch = values;
+        for (const l of layers) {
+          const t = values.get(l.node.outputs[0]);
+          if (t) outElems.set(l.node.name, t.dims.slice(1).reduce((a, c) => a * c, 1));
+        }
+      }
+      await kindRunner?.addBatch(values);
+      samples += b.size;
+    }
+  } finally {
+    await ref.dispose();
+  }
+  const scores = kindRunner?.results() ?? new Map();
+
+  const hessianLoss = new Map<string, Map<string, number>>();
+  if (req.sensitivity === 'hessian' && hessianBatch) {
+    for (const [i, l] of layers.entries()) hessianLoss.set(l.node.name, await hessianScores(program, l, targets[i].frontier, hessianBatch, output, kind, candidates));
+  }
+  const latency = req.measureLatency ? await measureLatency(loaded, layers, candidates, req) : undefined;
+
+  const allocLayers: AllocLayer[] = layers.map((l) => {
+    const s = scores.get(l.node.name);
+    const actLoss = req.activation ? s?.activations[req.activation.format]?.value ?? 0 : 0;
+    const params = l.dims.reduce((a, b) => a * b, 1);
+    const macs = (outElems.get(l.node.name) ?? 0) * (params / Math.max(1, channelCount(l)));
+    const choices: AllocChoice[] = candidates.map((c) => {
+      const q = quantizeLayerWeight(l, c.spec);
+      const wLoss = req.sensitivity === 'hessian' ? hessianLoss.get(l.node.name)?.get(c.id) ?? 0 : s?.weights[c.id]?.value ?? 0;
+      const lat = latency?.get(l.node.name)?.get(c.id);
+      return {
+        id: c.id, weightFormat: c.spec.format, activationFormat: req.activation?.format ?? null,
+        loss: wLoss + actLoss, weightBits: q.bits, bops: macs * q.record.bits * aBits,
+        ...(lat !== undefined ? { latencyMs: lat } : {}),
+      };
+    });
+    return { name: l.node.name, op: l.node.opType, params, choices };
+  });
+  const fixedLatency = latency?.get('')?.get('') ?? 0;
+  return { problem: { layers: allocLayers, fixed: { latencyMs: fixedLatency, bytes: fixedBytes(loaded, layers) } }, outputKind: kind, samples };
+}
+
+function channelCount(l: QuantizableLayer): number {
+  const op = l.node.opType;
+  const transB = l.node.attrs.transB?.type === 'int' && l.node.attrs.transB.value === 1;
+  if (op === 'Conv') return l.dims[0];
+  if (op === 'ConvTranspose') return l.dims[1];
+  if (op === 'Gemm') return transB ? l.dims[0] : l.dims[1];
+  return l.dims[l.dims.length - 1];
+}
+
+/** FP32 bytes of the weights that are not allocated (biases, norms, embeddings …). */
+function fixedBytes(loaded: LoadedModel, layers: QuantizableLayer[]): number {
+  const allocated = new Set(layers.map((l) => l.weightName));
+  let bytes = 0;
+  for (const [name, t] of loaded.model.graph.initializers) {
+    if (allocated.has(name) || !(t.data instanceof Float32Array)) continue;
+    bytes += t.data.byteLength;
+  }
+  return bytes;
+}
+
+function bitsOfFormat(format: string): number {
+  const m = /(\d+)$/.exec(format);
+  return m ? Number(m[1]) : 8;
+}
+
+/** HAWQ-V2 Ω per candidate: Hutchinson trace of the output loss w.r.t. the weight, times ‖Q(W) − W‖²/n. */
+async function hessianScores(program: Program, l: QuantizableLayer, frontier: string[], values: Map<string, Tensor>,
+  output: string, kind: OutputKind, candidates: Candidate[]): Promise<Map<string, number>> {
+  const feeds: Record<string, Tensor> = {};
+  for (const v of frontier) feeds[v] = values.get(v) as Tensor;
+  const forward = async (w?: Float32Array): Promise<Tensor> => (await run(program, feeds, {
+    outputs: [output], ...(w ? { weightOverrides: { [l.weightName]: { dtype: 'float32', dims: l.dims, data: w } } } : {}),
+  })).outputs[output];
+  const reference = await forward();
+  const loss = async (w: Float32Array): Promise<number> => {
+    const per = perSampleLoss(reference, await forward(w), kind === 'other' ? 'other' : kind);
+    let s = 0;
+    for (const x of per) s += x;
+    return s / per.length;
+  };
+  const w = l.tensor.data as Float32Array;
+  const est = await hutchinsonTrace(w, loss, { targetRelError: 0.1, maxProbes: 16, minProbes: 4, seed: 101 });
+  return new Map(candidates.map((c) => [c.id, hawqOmega(est.trace, w, dequantizeRecord(quantizeLayerWeight(l, c.spec).record)).value]));
+}
+
+/** Per (layer, candidate) engine latency in ms per sample; key ''/'' holds the summed latency of all other nodes. */
+async function measureLatency(loaded: LoadedModel, layers: QuantizableLayer[], candidates: Candidate[], req: CostRequest): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>(layers.map((l) => [l.node.name, new Map()]));
+  let feeds: Record<string, Tensor> | undefined;
+  let size = 1;
+  for await (const b of req.source.batches(8)) { feeds = b.feeds; size = b.size; break; }
+  if (!feeds) return out;
+  const allocated = new Set(layers.map((l) => l.node.name));
+  let other = 0;
+  for (const c of candidates) {
+    const config: EngineQuantConfig = { layers: {} };
+    for (const l of layers) {
+      const lc: EngineQuantConfig['layers'][string] = { weights: { [l.weightIndex]: quantizeLayerWeight(l, c.spec).record } };
+      const stats = req.activation ? req.activationStats.get(l.node.inputs[0]) : undefined;
+      if (req.activation && stats && stats.n > 0) lc.inputs = { 0: quantizeActivation(req.activation, stats) };
+      config.layers[l.node.name] = lc;
+    }
+    const p = compile(loaded.model, config);
+    await run(p, feeds); // warm-up: first runs pay for lazily built kernels
+    const reps = 3;
+    const sum = new Map<string, number>();
+    for (let r = 0; r < reps; r++) {
+      const res = await run(p, feeds, { timings: true });
+      for (const t of res.timings ?? []) sum.set(t.node, (sum.get(t.node) ?? 0) + t.ms);
+    }
+    for (const l of layers) out.get(l.node.name)?.set(c.id, (sum.get(l.node.name) ?? 0) / reps / size);
+    if (c === candidates[0]) for (const [n, ms] of sum) if (!allocated.has(n)) other += ms / reps / size;
+  }
+  out.set('', new Map([['', other]]));
+  return out;
+}

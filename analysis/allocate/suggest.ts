@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `suggest`: per-layer costs and sensitivities → the allocation ILP at the budget → a Pareto sweep of the same
+ * budget kind → every frontier point (and the budget optimum) verified by running the quantized graph on the
+ * engine, so the result shows predicted loss and measured delta side by side. `maxAccuracyDrop` picks the
+ * cheapest verified point whose measured drop stays within it.
+ */
+import { compile } from '../../engine/index';
+import { QuantLensError } from '../../engine/errors';
+import type { ActivationAccumulator } from '../activations/accumulator';
+import { QUANT_CONFIG_VERSION, type BudgetKind, type QuantConfig, type TensorQuantSpec } from '../config/types';
+import type { CalibrationSource } from '../data/source';
+import { calibrateActivations, evaluate, referenceRun, type ReferenceRun } from '../eval/evaluate';
+import type { LoadedModel } from '../onnx/load';
+import type { EvalReport } from '../report';
+import { getFormat } from '../quant/formats';
+import { applyConstraints, solveAllocation, type Allocation, type Budgets } from './ilp';
+import { allocatableLayers, buildCostTable, type Candidate, type SensitivityKind } from './layerCosts';
+import { costOf, paretoSweep, withBudget } from './pareto';
+
+export interface SuggestRequest {
+  loaded: LoadedModel;
+  modelBytes: Uint8Array;
+  /** Path written into the config (relative to the config's folder). */
+  modelPath: string;
+  budget: { kind: BudgetKind; value: number };
+  /** Candidate weight formats. */
+  formats: string[];
+  /** Activation spec for every quantized layer's input (null: weight-only). */
+  activation: TensorQuantSpec | null;
+  sensitivity: SensitivityKind;
+  pins?: Record<string, string>;
+  opFormats?: Record<string, string[]>;
+  /** Largest acceptable measured drop: accuracy (fraction) with labels, else 1 − top-1 agreement. */
+  maxAccuracyDrop?: number;
+  /** Samples for calibration and sensitivity. */
+  calibSource: CalibrationSource;
+  /** Samples the chosen points are verified on (labels give accuracy). */
+  verifySource: CalibrationSource;
+  paretoSteps?: number;
+  toolVersion: string;
+  onProgress?: (stage: string) => void;
+}
+
+/** One verified point: predicted (ILP) against measured (engine) figures. */
+export interface VerifiedPoint {
+  budget: number;
+  cost: number;
+  predictedLoss: number;
+  avgWeightBits: number;
+  sizeMB: number;
+  bops: number;
+  latencyMs?: number;
+  measured: { accuracyDelta?: number; top1Agreement: number | null; kl: number | null; sqnrDb: number };
+  choices: Record<string, string>;
+}
+
+export interface SuggestResult {
+  config: QuantConfig;
+  chosen: VerifiedPoint;
+  frontier: VerifiedPoint[];
+  eval: EvalReport;
+  warnings: string[];
+}
+
+/** Default candidate weight formats: the INT ladder. */
+export const DEFAULT_SUGGEST_FORMATS = ['int8', 'int6', 'int5', 'int4', 'int3', 'int2'];
+
+/** The spec a candidate format is quantized with: per channel; MSE clipping at ≤ 4 bits where it pays. */
+export function candidateSpec(format: string): TensorQuantSpec {
+  const f = getFormat(format);
+  const spec: TensorQuantSpec = { format };
+  if (f.defaultGranularity === 'channel') spec.granularity = 'channel';
+  spec.calibration = f.family === 'int' && f.bits <= 4 ? 'mse' : 'minmax';
+  return spec;
+}
+
+export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
+  const { loaded, modelBytes } = req;
+  const progress = req.onProgress ?? (() => undefined);
+  const warnings: string[] = [];
+  const program = compile(loaded.model);
+  const layers = allocatableLayers(loaded, program);
+  if (layers.length === 0) throw new QuantLensError('usage', `${loaded.file}: no quantizable layers (Conv, Gemm, MatMul with constant weights)`, loaded.file);
+  const candidates: Candidate[] = req.formats.map((f) => ({ id: f, spec: candidateSpec(f) }));
+
+  progress('calibration');
+  const stats: Map<string, ActivationAccumulator> = await calibrateActivations(loaded, modelBytes, [...new Set(layers.map((l) => l.node.inputs[0]))], req.calibSource);
+  progress('sensitivity and latency');
+  const table = await buildCostTable({
+    loaded, modelBytes, program, layers, candidates, activation: req.activation, activationStats: stats, source: req.calibSource,
+    sensitivity: req.sensitivity, measureLatency: req.budget.kind === 'latency-ms',
+  });
+  const problem = applyConstraints(table.problem, { ...(req.pins ? { pins: req.pins } : {}), ...(req.opFormats ? { opFormats: req.opFormats } : {}) });
+
+  progress('allocation');
+  const budgets: Budgets = withBudget(req.budget.kind, req.budget.value);
+  const atBudget = await solveAllocation(problem, budgets);
+  const sweep = await paretoSweep(problem, req.budget.kind, req.paretoSteps ?? 8);
+
+  progress('verification');
+  const reference = await referenceRun(loaded, modelBytes, req.verifySource, program, [], 32);
+  const verify = async (a: Allocation, budget: number): Promise<VerifiedPoint & { report: EvalReport; config: QuantConfig }> => {
+    const config = configFor(req, a);
+    const { eval: e } = await evaluate({
+      loaded, modelBytes, config, evalSource: req.verifySource, calibSource: req.calibSource, perLayer: false,
+      activationStats: stats, reference: reference as ReferenceRun,
+    });
+    return {
+      budget, cost: costOf(req.budget.kind, a), predictedLoss: a.loss, avgWeightBits: a.avgWeightBits, sizeMB: a.sizeMB, bops: a.bops,
+      ...(a.latencyMs !== undefined ? { latencyMs: a.latencyMs } : {}),
+      measured: { ...(e.accuracy ? { accuracyDelta: e.accuracy.delta } : {}), top1Agreement: e.top1Agreement, kl: e.kl, sqnrDb: e.sqnrDb },
+      choices: Object.fromEntries(Object.entries(a.choices).map(([k, c]) => [k, c.id])),
+      report: e, config,
+    };
+  };
+  const frontier = [];
+  for (const p of sweep) frontier.push(await verify(p.allocation, p.budget));
+  let chosen = await verify(atBudget, req.budget.value);
+  if (req.maxAccuracyDrop !== undefined) {
+    const drop = (v: VerifiedPoint): number => (v.measured.accuracyDelta !== undefined ? -v.measured.accuracyDelta : 1 - (v.measured.top1Agreement ?? 0));
+    const ok = [...frontier, chosen].filter((v) => v.cost <= req.budget.value * (1 + 1e-9) && drop(v) <= req.maxAccuracyDrop!).sort((a, b) => a.cost - b.cost);
+    if (ok.length > 0) chosen = ok[0];
+    else warnings.push(`no verified point within the budget keeps the measured drop ≤ ${req.maxAccuracyDrop}; the budget optimum is returned (drop ${drop(chosen).toFixed(4)})`);
+  }
+  chosen.config.provenance = {
+    method: 'ilp', budget: req.budget, sensitivity: req.sensitivity,
+    predicted: { loss: chosen.predictedLoss, avgWeightBits: chosen.avgWeightBits, sizeMB: chosen.sizeMB, bops: chosen.bops, ...(chosen.latencyMs !== undefined ? { latencyMs: chosen.latencyMs } : {}) },
+    ...(chosen.report.accuracy ? { measured: { metric: 'top1', fp32: chosen.report.accuracy.fp32, quantized: chosen.report.accuracy.quantized, delta: chosen.report.accuracy.delta, samples: chosen.report.samples ?? 0 } }
+      : { measured: { metric: 'top1Agreement', fp32: 1, quantized: chosen.report.top1Agreement ?? 0, delta: (chosen.report.top1Agreement ?? 0) - 1, samples: chosen.report.samples ?? 0 } }),
+    tool: { name: 'quantlens', version: req.toolVersion }, createdAt: new Date().toISOString(),
+  };
+  const strip = ({ report: _r, config: _c, ...v }: VerifiedPoint & { report: EvalReport; config: QuantConfig }): VerifiedPoint => v;
+  return { config: chosen.config, chosen: strip(chosen), frontier: frontier.map(strip), eval: chosen.report, warnings };
+}
+
+/** The config of an allocation: the most common weight spec as the default, the rest as overrides. */
+function configFor(req: SuggestRequest, a: Allocation): QuantConfig {
+  const counts = new Map<string, number>();
+  for (const c of Object.values(a.choices)) counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
+  const common = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0] ?? req.formats[0];
+  const layers: QuantConfig['layers'] = {};
+  for (const [name, c] of Object.entries(a.choices)) {
+    const pinned = req.pins?.[name] !== undefined;
+    if (c.id !== common || pinned) layers[name] = { weights: candidateSpec(c.weightFormat ?? common), ...(pinned ? { pinned: true } : {}) };
+  }
+  return {
+    version: QUANT_CONFIG_VERSION,
+    model: { path: req.modelPath, sha256: req.loaded.sha256 },
+    defaults: { weights: candidateSpec(common), activations: req.activation },
+    layers,
+  };
+}

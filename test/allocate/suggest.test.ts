@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { suggest } from '../../analysis/allocate/suggest';
+import { checkConfigText } from '../../analysis/config/load';
+import { serializeConfig } from '../../analysis/config/serialize';
+import { resolveLayer } from '../../analysis/config/types';
+import { openCalibration } from '../../analysis/data/index';
+import { loadModel } from '../../analysis/onnx/load';
+
+const samples = path.resolve(__dirname, '../../samples');
+
+test('suggest on the CNN sample: budget met, pins honoured, frontier verified on the engine, config valid', async () => {
+  const file = path.join(samples, 'cnn.onnx');
+  const loaded = await loadModel(file);
+  const calib = () => openCalibration(loaded.model.graph, { data: path.join(samples, 'data/calib') });
+  const r = await suggest({
+    loaded, modelBytes: readFileSync(file), modelPath: 'cnn.onnx', budget: { kind: 'avg-bits', value: 4.5 },
+    formats: ['int8', 'int4', 'int3', 'int2'], activation: { format: 'uint8', granularity: 'tensor', calibration: 'minmax', symmetric: false },
+    sensitivity: 'perturbation', pins: { '/fc/Gemm': 'int8' }, calibSource: calib(), verifySource: calib(), paretoSteps: 5, toolVersion: 'test',
+  });
+  assert.ok(r.chosen.avgWeightBits <= 4.5 + 1e-9, `avg bits ${r.chosen.avgWeightBits}`);
+  assert.equal(r.chosen.choices['/fc/Gemm'], 'int8');
+  assert.equal(resolveLayer(r.config, '/fc/Gemm').weights?.format, 'int8');
+  assert.equal(resolveLayer(r.config, '/fc/Gemm').pinned, true);
+  // measured figures accompany every predicted point; more bits → lower predicted loss along the frontier
+  assert.ok(r.frontier.length >= 2);
+  for (let i = 1; i < r.frontier.length; i++) assert.ok(r.frontier[i].predictedLoss < r.frontier[i - 1].predictedLoss);
+  for (const p of [...r.frontier, r.chosen]) assert.ok(p.measured.kl !== null && p.measured.top1Agreement !== null);
+  // predicted and measured agree in direction: the cheapest point is measurably worse than the richest
+  assert.ok((r.frontier[0].measured.kl ?? 0) > (r.frontier[r.frontier.length - 1].measured.kl ?? 0));
+  assert.equal(r.config.provenance?.method, 'ilp');
+  assert.deepEqual(checkConfigText(serializeConfig(r.config)).problems, []);
+});
