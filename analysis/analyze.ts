@@ -105,7 +105,7 @@ export async function analyzeModel(file: string, opts: AnalyzeOptions = {}, ctx:
     if (la.activationStats) layer.activationStats = la.activationStats;
     if (la.activationHistogram) layer.activationHistogram = la.activationHistogram;
     layer.tags.push(...la.tags);
-    layer.sensitivity = la.sensitivity;
+    if (Object.keys(la.sensitivity).length) layer.sensitivity = la.sensitivity;
   }
   const report = newReport('analyze', loaded, shapes, layers);
   report.warnings.push(...res.warnings);

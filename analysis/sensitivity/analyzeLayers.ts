@@ -9,7 +9,7 @@
  *   4. the Hutchinson Hessian trace (forward passes only) → Ω per format;
  *   5. tags, and Spearman agreement between the three rankings.
  */
-import type { Graph, Model, Node, Tensor } from '../../engine/ir';
+import type { Model, Node, Tensor } from '../../engine/ir';
 import { compile, run } from '../../engine';
 import { QuantLensError } from '../../engine/errors';
 import type { Histogram, ScoreWithError, Sensitivity, Tag, TensorStats } from '../report';
@@ -19,7 +19,8 @@ import { collectActivationStats } from '../activations/collect';
 import { OrtReference } from '../activations/ortReference';
 import { tensorStatsFrom } from '../outliers/metrics';
 import { tagTensor } from '../outliers/tags';
-import { channelAxisFor, weightInputIndices } from '../layers';
+import { channelAxisFor } from '../layers';
+import { quantizableLayers } from '../config/toQuantSpec';
 import type { RunningHistogram } from '../quant/histogram';
 import { frontierOf } from './frontier';
 import { hawqOmega, hutchinsonTrace } from './hessianTrace';
@@ -101,10 +102,6 @@ interface LayerWork {
 
 const now = () => performance.now();
 
-/** The layers analysis looks at: nodes with a float constant weight. */
-export function weightedLayers(graph: Graph): Node[] {
-  return graph.nodes.filter((n) => weightInputIndices(n, graph).some((i) => graph.initializers.get(n.inputs[i])?.data instanceof Float32Array));
-}
 
 /** Run statistics and the chosen sensitivity methods for every weighted layer. */
 export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: string, source: CalibrationSource,
@@ -118,27 +115,36 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
   const output = graph.outputs[0]?.name;
   if (!output) throw new QuantLensError('model-format', `${file}: the model has no outputs`, file);
 
-  const work: LayerWork[] = weightedLayers(graph).map((node) => {
-    const wi = weightInputIndices(node, graph)[0];
-    const weightName = node.inputs[wi];
-    const weight = graph.initializers.get(weightName)!;
-    const dataIdx = node.opType === 'Gather' ? 1 : 0;
-    const inputName = wi !== dataIdx ? node.inputs[dataIdx] : undefined;
-    const geo = methods.has('layerHessian') ? layerGeometry(node, graph) : null;
+  // the engine program's constants include weights folded at compile time (a Transpose of a stored weight)
+  let t0 = now();
+  const program = compile(model);
+  timings.compile = now() - t0;
+  const isConstant = (v: string) => program.constants.has(v);
+  const work: LayerWork[] = quantizableLayers(graph, program.constants).map((ql) => {
+    const node = ql.node;
+    const weightName = ql.weightName;
+    const weight = ql.tensor;
+    const inputName = ql.weightIndex !== 0 && !isConstant(node.inputs[0]) ? node.inputs[0] : undefined;
+    const geo = methods.has('layerHessian') && ql.weightIndex === 1 ? layerGeometry(node, weight) : null;
     return {
       node, weightName, weight, inputName, quantized: new Map(),
       ...(geo ? { reservoir: new RowReservoir(node, geo, opts.layerHessianRows ?? 256, (opts.seed ?? 0) + 17) } : {}),
     };
   });
-  const activationNames = [...new Set(work.map((w) => w.inputName).filter((n): n is string => !!n))];
-  const frontiers = new Map(work.map((w) => [w.node.name, frontierOf(graph, w.node).values]));
+  // activation × activation MatMuls (attention) have no weight, but their inputs (e.g. post-Softmax) get
+  // statistics and tags too
+  const weighted = new Set(work.map((w) => w.node.name));
+  const statsOnly = graph.nodes.filter((n) => n.opType === 'MatMul' && !weighted.has(n.name) && n.inputs.length >= 2
+    && n.inputs.every((i) => i !== '' && !isConstant(i)));
+  const activationNames = [...new Set([...work.map((w) => w.inputName), ...statsOnly.map((n) => n.inputs[0])].filter((n): n is string => !!n))];
+  const frontiers = new Map(work.map((w) => [w.node.name, frontierOf(graph, w.node, isConstant).values]));
   const needsFrontier = methods.has('perturbation') || methods.has('hessianTrace');
   const inputNames = new Set(graph.inputs.map((i) => i.name));
   const expose = [...new Set([...activationNames, ...(needsFrontier ? [...frontiers.values()].flat() : [])])]
     .filter((n) => !inputNames.has(n) && n !== output);
 
   // 1. FP32 statistics pass
-  let t0 = now();
+  t0 = now();
   const ref = await OrtReference.create(modelBytes, expose, file, graph.outputs.map((o) => o.name));
   let outputKind: OutputKind = 'other';
   let firstOutput: Tensor | undefined;
@@ -188,22 +194,30 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
       for (const f of opts.formats) w.quantized.set(f, quantizeWeight(w.node, f, wt.data as Float32Array, wt.dims));
       if (methods.has('layerHessian')) {
         if (w.reservoir && w.reservoir.rows.length > 0) {
-          la.sensitivity.layerHessian = Object.fromEntries(opts.formats.map((f) =>
-            [f, clean(layerHessianError(w.reservoir!, wt.data as Float32Array, w.quantized.get(f)!))]));
+          la.sensitivity.layerHessian = finiteScores(Object.fromEntries(opts.formats.map((f) =>
+            [f, layerHessianError(w.reservoir!, wt.data as Float32Array, w.quantized.get(f)!)])), 'layerHessian', la.sensitivity);
         } else {
           (la.sensitivity.notApplicable ??= {}).layerHessian = `${w.node.opType} with weight [${wt.dims.join(', ')}] has no row geometry (2-D Conv, Gemm and MatMul only)`;
         }
       }
       progress('layer-hessian', layers.size, work.length);
     }
+    for (const node of statsOnly) {
+      const a = acc.get(node.inputs[0]);
+      if (!a) continue;
+      const activationStats = tensorStatsFrom(a);
+      const producer = graph.nodes.find((n) => n.outputs.includes(node.inputs[0]))?.opType;
+      layers.set(node.name, {
+        name: node.name, activationStats, sensitivity: {},
+        ...(downsampleHistogram(a.histogram) ? { activationHistogram: downsampleHistogram(a.histogram)! } : {}),
+        tags: tagTensor(activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) }).map(prefix('activation')),
+      });
+    }
     timings.layerHessian = now() - t0;
 
     // 3 + 4. perturbation and Hessian trace on the engine, fed the cached FP32 frontier
     let perturbationSamples = 0, hessianSamples = 0, engineMs = 0;
     if (needsFrontier) {
-      t0 = now();
-      const program = compile(model);
-      timings.compile = now() - t0;
       const active = work.filter((w) => w.quantized.size > 0);
       const targets: PerturbationTarget[] = active.map((w) => {
         const a = w.inputName ? acc.get(w.inputName) : undefined;
@@ -235,8 +249,8 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
       if (methods.has('perturbation')) {
         for (const [name, s] of runner.results()) {
           const la = layers.get(name)!;
-          la.sensitivity.perturbation = mapScores(s.weights);
-          la.sensitivity.activationPerturbation = mapScores(s.activations);
+          la.sensitivity.perturbation = finiteScores(s.weights, 'perturbation', la.sensitivity);
+          la.sensitivity.activationPerturbation = finiteScores(s.activations, 'activationPerturbation', la.sensitivity);
           la.sensitivity.perturbationMetric = outputKind === 'other' ? 'mse' : 'kl';
           la.sensitivity.top1Agreement = s.top1Agreement;
           la.sensitivity.outputSqnrDb = s.sqnrDb;
@@ -249,10 +263,10 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
           const r = await traceForLayer(program, w, frontiers.get(w.node.name)!, hessianBatch, output, outputKind, opts);
           engineMs += r.engineMs;
           const la = layers.get(w.node.name)!;
-          la.sensitivity.trace = clean(r.trace);
           la.sensitivity.traceProbes = r.probes;
-          la.sensitivity.hessianTrace = Object.fromEntries(opts.formats.map((f) =>
-            [f, clean(hawqOmega(r.trace, w.weight!.data as Float32Array, w.quantized.get(f)!))]));
+          if (finite(r.trace)) la.sensitivity.trace = r.trace;
+          la.sensitivity.hessianTrace = finiteScores(Object.fromEntries(opts.formats.map((f) =>
+            [f, hawqOmega(r.trace, w.weight!.data as Float32Array, w.quantized.get(f)!)])), 'hessianTrace', la.sensitivity);
           progress('hessian-trace', ++done, active.length);
         }
         timings.hessianTrace = now() - t0;
@@ -270,13 +284,16 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
 
 const prefix = (side: string) => (t: Tag): Tag => ({ ...t, reason: `${side}: ${t.reason}` });
 
-/** JSON cannot carry NaN/Infinity: a non-finite score is reported as null-free 0 with an infinite-free error. */
-function clean(s: ScoreWithError): ScoreWithError {
-  return Number.isFinite(s.value) ? s : { value: Number.MAX_VALUE, stdError: 0 };
-}
+const finite = (s: ScoreWithError) => Number.isFinite(s.value) && Number.isFinite(s.stdError ?? 0);
 
-function mapScores(r: Record<string, ScoreWithError>): Record<string, ScoreWithError> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, clean(v)]));
+/**
+ * Keep the finite scores; a NaN/Inf score (the output went non-finite) is dropped and explained in
+ * `notApplicable[method]` — never replaced by an invented number.
+ */
+function finiteScores(r: Record<string, ScoreWithError>, method: string, s: Sensitivity): Record<string, ScoreWithError> {
+  const bad = Object.entries(r).filter(([, v]) => !finite(v)).map(([k]) => k);
+  if (bad.length) (s.notApplicable ??= {})[method] = `non-finite result at ${bad.join(', ')} (NaN/Inf in the model output)`;
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => finite(v)));
 }
 
 async function traceForLayer(program: ReturnType<typeof compile>, w: LayerWork, frontier: string[],

@@ -13,8 +13,11 @@ export interface Frontier {
   values: string[];
 }
 
-/** Downstream set and frontier of `node` (graph nodes are in topological order after loading). */
-export function frontierOf(graph: Graph, node: Node): Frontier {
+/**
+ * Downstream set and frontier of `node`. `isConstant` says which values need no feeding (initializers, and
+ * values the engine folded at compile time such as a Transpose of a stored weight).
+ */
+export function frontierOf(graph: Graph, node: Node, isConstant: (v: string) => boolean = (v) => graph.initializers.has(v)): Frontier {
   const consumers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const i of n.inputs) {
     if (!i) continue;
@@ -36,7 +39,7 @@ export function frontierOf(graph: Graph, node: Node): Frontier {
   const values = new Set<string>();
   for (const n of graph.nodes) {
     if (!downstream.has(n.name)) continue;
-    for (const i of n.inputs) if (i && !produced.has(i) && !graph.initializers.has(i)) values.add(i);
+    for (const i of n.inputs) if (i && !produced.has(i) && !isConstant(i)) values.add(i);
   }
   return { downstream, values: [...values] };
 }

@@ -5,7 +5,7 @@
  * `maxRows` rows over the whole calibration set, and counts every row, so layer-local quantities (H = XᵀX)
  * can be estimated with a known sampling error and memory bounded by maxRows × K.
  */
-import type { Graph, Node, Tensor } from '../../engine/ir';
+import type { Node, Tensor } from '../../engine/ir';
 import { SeededRandom } from '../data/random';
 
 const intAttr = (n: Node, k: string, d: number) => (n.attrs[k]?.type === 'int' ? (n.attrs[k] as { value: number }).value : d);
@@ -25,9 +25,8 @@ export interface LayerGeometry {
   weightMatrix(w: Float32Array): Float64Array;
 }
 
-/** Geometry for Conv (2-D), Gemm and MatMul with a 2-D constant weight; null for anything else. */
-export function layerGeometry(node: Node, graph: Graph): LayerGeometry | null {
-  const w = graph.initializers.get(node.inputs[1] ?? '');
+/** Geometry for Conv (2-D), Gemm and MatMul with a 2-D constant weight `w` (input 1); null for anything else. */
+export function layerGeometry(node: Node, w: Tensor | undefined): LayerGeometry | null {
   if (!w || !w.dtype.startsWith('float')) return null;
   if (node.opType === 'Conv' && w.dims.length === 4) {
     const [co, cig, kh, kw] = w.dims;

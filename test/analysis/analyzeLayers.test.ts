@@ -84,3 +84,16 @@ test('a NaN in a weight: counted, tagged non-finite, no sensitivity and no sugge
   assert.equal(la.sensitivity.perturbation, undefined);
   assert.match(la.sensitivity.notApplicable!.all, /NaN/);
 });
+
+test('sample ViT: folded Transpose weights are analysed and post-Softmax inputs are tagged power-law → log2', async () => {
+  const file = path.join(ROOT, 'samples/vit.onnx');
+  const { model } = await loadModel(file);
+  const src = openCalibration(model.graph, { random: 8 });
+  const r = await analyzeLayers(model, readFileSync(file), file, src, { formats: ['int8'], methods: ['layerHessian'] });
+  assert.ok([...r.layers.keys()].some((n) => n.endsWith('fc1/MatMul')), 'MatMul fed a Transpose of a stored weight');
+  const fc1 = [...r.layers.values()].find((l) => l.name.endsWith('fc1/MatMul'))!;
+  assert.ok(fc1.sensitivity.layerHessian!.int8.value > 0);
+  const softmaxed = [...r.layers.values()].filter((l) => l.tags.some((t) => t.id === 'power-law'));
+  assert.ok(softmaxed.length >= 1, 'attention probabilities are tagged');
+  assert.equal(softmaxed[0].tags.find((t) => t.id === 'power-law')!.suggestion, 'log2');
+});
