@@ -9,6 +9,7 @@ import { fakeQuantRunner } from '../fakeQuant';
 import type { Graph, Model, Node, Tensor } from '../ir';
 import type { QuantizedNodeFactory } from '../kernel-api';
 import type { EngineQuantConfig } from '../quant-types';
+import { Arena } from '../ops/arena';
 import { resolveOp } from '../ops/registry';
 import { createQuantizedNode } from '../quantized';
 import type { OpFactory } from '../ops/types';
@@ -62,7 +63,7 @@ export function compile(model: Model | Graph, config?: EngineQuantConfig, option
   const outputShapes: Program['outputShapes'] = {};
   for (const o of graph.outputs) outputShapes[o.name] = o.shape;
   return {
-    graph, opsets, nodes, constants, folded, producers, plans: new Map(),
+    graph, opsets, nodes, constants, folded, producers, plans: new Map(), arena: new Arena(),
     inputNames: graph.inputs.map((v) => v.name),
     outputNames: graph.outputs.map((v) => v.name),
     outputShapes,

@@ -2,6 +2,7 @@
 /** The compiled program and the run options/results: the types of the engine's public API. */
 import type { Dim, DType, Graph, Node, Tensor } from '../ir';
 import type { NodeRunner, QuantizedNodeFactory } from '../kernel-api';
+import type { Arena } from '../ops/arena';
 import type { KernelPath } from '../quant-types';
 
 export interface CompileOptions {
@@ -58,6 +59,8 @@ export interface Program {
   producers: Map<string, number>;
   /** Execution plans cached by (fed names, wanted names). */
   plans: Map<string, Plan>;
+  /** Recycles released activation buffers across nodes and runs. */
+  arena: Arena;
 }
 
 /** Which nodes to run for one set of feeds and wanted values, and when each value can be released. */

@@ -5,6 +5,7 @@
  */
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
+import { useArena } from '../ops/arena';
 import type { CompiledNode, NodeTiming, Plan, Program, RunOptions, RunResult } from './program';
 import { planRun } from './schedule';
 
@@ -47,19 +48,27 @@ function* execute(program: Program, feeds: Record<string, Tensor>, opts: RunOpti
   const plan = planFor(program, new Set(runtime.keys()), wanted);
   const lookup = (v: string): Tensor | undefined => runtime.get(v) ?? overlay.get(v) ?? program.constants.get(v);
   const timings: NodeTiming[] = [];
+  const arena = program.arena;
   for (let step = 0; step < plan.order.length; step++) {
     const c = program.nodes[plan.order[step]];
     const inputs = c.node.inputs.map((v) => (v === '' ? undefined : lookup(v)));
     const t0 = opts.timings ? performance.now() : 0;
-    const outs = c.run(inputs);
+    const restore = useArena(arena);
+    let outs: Tensor[];
+    try { outs = c.run(inputs); } finally { restore(); }
     if (opts.timings) timings.push({ node: c.node.name, op: c.node.opType, ms: performance.now() - t0, path: c.path });
     c.node.outputs.forEach((o, j) => {
       if (o === '') return;
       const t = outs[j];
       if (!t) throw new QuantLensError('model-format', `${c.node.opType} node '${c.node.name}' did not produce output ${j} ('${o}')`);
       runtime.set(o, t);
+      arena.retain(t.data);
     });
-    for (const v of plan.release[step]) runtime.delete(v);
+    for (const v of plan.release[step]) {
+      const t = runtime.get(v);
+      runtime.delete(v);
+      if (t) arena.release(t.data);
+    }
     yield;
   }
   const pick = (names: string[]): Record<string, Tensor> => {
@@ -67,6 +76,7 @@ function* execute(program: Program, feeds: Record<string, Tensor>, opts: RunOpti
     for (const n of names) {
       const t = lookup(n);
       if (!t) throw new QuantLensError('usage', `value '${n}' was not computed`);
+      arena.pin(t.data); // handed to the caller: never recycled
       out[n] = t;
     }
     return out;

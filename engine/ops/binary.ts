@@ -5,6 +5,7 @@ import { elementCount } from '../ir';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
 import { broadcastShapes, broadcastStrides, fromNumbers, isIntegerType, numbers, scalar } from './tensor';
+import { allocF32 } from './arena';
 
 type Fn2 = (a: number, b: number) => number;
 type Arr = Float32Array | Float64Array;
@@ -62,7 +63,7 @@ function apply2(x: Tensor, y: Tensor, fn: Fn2, what: string, outType?: DType, fa
   const dims = broadcastShapes([x.dims, y.dims], what);
   const dtype = outType ?? x.dtype;
   if (dtype === 'float32' && x.data instanceof Float32Array && y.data instanceof Float32Array) {
-    const out = new Float32Array(elementCount(dims));
+    const out = allocF32(elementCount(dims), false);
     broadcast2(x.data, x.dims, y.data, y.dims, dims, out, fast ?? runOf(fn));
     return { dtype, dims, data: out };
   }

@@ -12,6 +12,7 @@ import type { OpFactory } from './types';
 import { Attrs, need } from './types';
 import type { Window } from './window';
 import { parseWindow, resolveWindow } from './window';
+import { allocF32 } from './arena';
 
 /** Float budget of one im2col chunk (8 MB). */
 const COL_BUDGET = 1 << 21;
@@ -40,7 +41,7 @@ export function convForward(xd: Float32Array, N: number, C: number, wd: Float32A
   const Cg = C / group, Mg = M / group;
   const inPlane = elementCount(win.inSize), P = elementCount(win.out);
   const K = Cg * elementCount(win.kernel);
-  const y = new Float32Array(N * M * P);
+  const y = allocF32(N * M * P, false); // every row is written by sgemm before the bias
   const pointwise = win.kernel.every((k, i) => k === 1 && win.strides[i] === 1 && win.padBegin[i] === 0 && win.padEnd[i] === 0);
   const chunk = Math.max(64, Math.floor(COL_BUDGET / Math.max(1, K)));
   if (!pointwise && colBuf.length < K * Math.min(chunk, P)) colBuf = new Float32Array(K * Math.min(chunk, P));

@@ -9,6 +9,7 @@ import { matView, sgemm } from './gemm';
 import { floatData } from './tensor';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
+import { allocF32 } from './arena';
 
 export const ConvTranspose: OpFactory = (node) => {
   const a = new Attrs(node);
@@ -50,7 +51,7 @@ export const ConvTranspose: OpFactory = (node) => {
     const kCount = elementCount(kernel), Pin = elementCount(inSize), Pout = elementCount(out);
     const rows = Mg * kCount;
     const col = new Float32Array(rows * Pin);
-    const y = new Float32Array(N * M * Pout);
+    const y = allocF32(N * M * Pout);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < group; g++) {
         // W_g is [Cg × rows] row-major; its transpose is the A operand.

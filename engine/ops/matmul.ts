@@ -8,6 +8,7 @@ import { matView, sgemm } from './gemm';
 import { broadcastShapes, broadcastStrides, floatData, fromNumbers, isIntegerType, numbers, stridesOf } from './tensor';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
+import { allocF32 } from './arena';
 
 /** Numpy matmul of two float tensors; exported for fake-quant references. */
 export function matmul(a: Tensor, b: Tensor, what: string): Tensor {
@@ -24,7 +25,7 @@ export function matmul(a: Tensor, b: Tensor, what: string): Tensor {
   if (b.dims.length === 1) outDims.splice(outDims.length - 1, 1);
   const ad = floatData(a), bd = floatData(b);
   const nb = elementCount(batch);
-  const y = new Float32Array(nb * M * N);
+  const y = allocF32(nb * M * N, false);
   if (bBatch.every((d) => d === 1)) {
     // Weights without batch dims: fold A's batch into rows, one GEMM.
     const rowsA = elementCount(aBatch) * M;
@@ -70,7 +71,7 @@ export const Gemm: OpFactory = (node) => {
     const M = transA ? a.dims[1] : a.dims[0], K = transA ? a.dims[0] : a.dims[1];
     const K2 = transB ? b.dims[1] : b.dims[0], N = transB ? b.dims[0] : b.dims[1];
     if (K !== K2) throw new QuantLensError('shape', `${what}: inner dimensions differ (A [${a.dims}], B [${b.dims}])`);
-    const y = new Float32Array(M * N);
+    const y = allocF32(M * N, false);
     sgemm(M, N, K, matView(floatData(a), 0, a.dims[1], transA), matView(floatData(b), 0, b.dims[1], transB), y, 0, N, false);
     if (alpha !== 1) for (let i = 0; i < y.length; i++) y[i] *= alpha;
     if (c && beta !== 0) {

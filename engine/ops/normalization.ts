@@ -6,6 +6,7 @@ import { elementCount } from '../ir';
 import { broadcastTo, floatData, normAxis } from './tensor';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
+import { allocF32 } from './arena';
 
 const label = (opType: string, name: string): string => `${opType} node '${name}'`;
 
@@ -21,7 +22,7 @@ export const BatchNormalization: OpFactory = (node) => {
     if (scale.length !== C || bias.length !== C || mean.length !== C || variance.length !== C) {
       throw new QuantLensError('shape', `${label(node.opType, node.name)}: parameters do not have ${C} channels`);
     }
-    const xd = floatData(x), y = new Float32Array(xd.length);
+    const xd = floatData(x), y = allocF32(xd.length, false);
     for (let c = 0; c < C; c++) {
       const k = scale[c] / Math.sqrt(variance[c] + eps), b = bias[c] - mean[c] * k;
       for (let n = 0; n < N; n++) {
@@ -118,7 +119,7 @@ function softmaxOp(kind: SoftKind): OpFactory {
       const outer = elementCount(x.dims.slice(0, axis));
       const len = legacy ? elementCount(x.dims.slice(axis)) : (x.dims[axis] ?? 1);
       const inner = legacy ? 1 : elementCount(x.dims.slice(axis + 1));
-      const xd = floatData(x), y = new Float32Array(xd.length);
+      const xd = floatData(x), y = allocF32(xd.length, false);
       for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) softRow(xd, y, o * len * inner + i, len, inner, kind);
       return [{ dtype: x.dtype, dims: [...x.dims], data: y } as Tensor];
     };

@@ -5,6 +5,7 @@ import type { Node } from '../ir';
 import type { Attrs as AttrsT, OpFactory } from './types';
 import { Attrs, need } from './types';
 import { fromNumbers, isIntegerType, numbers } from './tensor';
+import { allocF32 } from './arena';
 
 type ScalarFn = (x: number) => number;
 
@@ -16,7 +17,7 @@ export function unaryOp(make: (a: AttrsT, node: Node) => ScalarFn): OpFactory {
       const x = need(inputs, 0, node);
       if (x.data instanceof Float32Array) {
         const src = x.data;
-        const out = new Float32Array(src.length);
+        const out = allocF32(src.length, false);
         for (let i = 0; i < src.length; i++) out[i] = fn(src[i]);
         return [{ dtype: x.dtype, dims: [...x.dims], data: out }];
       }

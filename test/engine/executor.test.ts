@@ -112,3 +112,24 @@ test('an async run can be cancelled', async () => {
   ac.abort();
   await assert.rejects(run(compile(smallCnn()), feeds(), { signal: ac.signal }), kind('cancelled'));
 });
+
+test('released buffers are reused across nodes and runs without touching returned outputs', () => {
+  // Reshape aliases its input's buffer: the Relu output must stay alive until the Reshape's reader is done.
+  const m = model([
+    node('r1', 'Relu', ['x'], ['a']),
+    node('rs', 'Reshape', ['a', 'shape'], ['b']),
+    node('neg', 'Neg', ['b'], ['c']),
+    node('r2', 'Relu', ['c'], ['d']),
+    node('add', 'Add', ['d', 'b'], ['y']),
+  ], [input('x', [4, 6])], ['y'], { shape: { dtype: 'int64', dims: [2], data: BigInt64Array.from([6n, 4n]) } });
+  const p = compile(m);
+  const x1 = randomTensor([4, 6], 1), x2 = randomTensor([4, 6], 2);
+  const first = runSync(p, { x: x1 });
+  const kept = Float32Array.from(first.outputs.y.data as Float32Array);
+  const second = runSync(p, { x: x2 });
+  assert.ok(p.arena.reused > 0, 'the second run reuses buffers released by the first');
+  assert.deepEqual(Array.from(first.outputs.y.data as Float32Array), Array.from(kept), 'an earlier result is never recycled');
+  // y = relu(−relu(x)) + relu(x) = relu(x); a recycled alias of 'b' would corrupt it.
+  const expect = (x: Tensor): number[] => Array.from(x.data as Float32Array, (v) => Math.max(0, v));
+  assert.deepEqual(Array.from(second.outputs.y.data as Float32Array), expect(x2));
+});
