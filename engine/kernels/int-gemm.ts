@@ -8,7 +8,7 @@
  * panels — Conv), 'lowbit' (≤4-bit codes, k-contiguous; both ops).
  */
 import type { KernelModule } from './wasm-module';
-import { columnBytes, packColumns, paddedK } from './packing';
+import { lowbitPanelK, packLowbitPanels } from './packing';
 
 export type IntLayout = 'panels' | 'rows' | 'lowbit';
 
@@ -19,10 +19,12 @@ export interface IntWeights {
   bits: 1 | 2 | 4 | 8;
   n: number;
   k: number;
-  /** Padded k: multiple of 4 for int8 layouts, of the chunk (128/bits) for low-bit. */
+  /** Padded k: multiple of 4 for int8 layouts, of 16 for low-bit. */
   kp: number;
-  /** Bytes per output channel ('rows', 'lowbit'). */
+  /** 'rows': bytes per output channel; 'lowbit': bytes per group of channels (each group packed as whole panels). */
   colBytes: number;
+  /** Channel groups packed separately ('lowbit' convolutions with groups). */
+  groups: number;
   ptr: number;
   wSumPtr: number;
   zwPtr: number;
@@ -45,15 +47,19 @@ export function packPanels(stored: ArrayLike<number>, n: number, k: number): Uin
 }
 
 /** Packs n×k stored values (s8 for int8 layouts, unsigned codes for low-bit) with per-channel zero points. */
-export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number, k: number, bits: 1 | 2 | 4 | 8, zw: Int32Array, gain: number, layout: IntLayout): IntWeights {
+export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number, k: number, bits: 1 | 2 | 4 | 8, zw: Int32Array, gain: number, layout: IntLayout, groups = 1): IntWeights {
   let packed: Uint8Array;
   let kp: number;
   let colBytes = 0;
   if (layout === 'lowbit') {
     if (bits === 8) throw new RangeError('lowbit layout needs 1, 2 or 4 bits');
-    packed = packColumns(stored, n, k, bits);
-    kp = paddedK(bits, k);
-    colBytes = columnBytes(bits, k);
+    // each group of output channels gets whole panels, so a group's weights start on a panel boundary
+    const opg = n / groups;
+    const parts = Array.from({ length: groups }, (_, g) => packLowbitPanels(stored.subarray(g * opg * k, (g + 1) * opg * k), opg, k, bits));
+    colBytes = parts[0].length;
+    packed = new Uint8Array(colBytes * groups);
+    parts.forEach((p, g) => packed.set(p, g * colBytes));
+    kp = lowbitPanelK(k);
   } else {
     kp = int8Kp(k);
     if (layout === 'panels') {
@@ -72,7 +78,7 @@ export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number,
   mod.put(wSumPtr, wSum);
   const zwPtr = mod.alloc(n * 4);
   mod.put(zwPtr, zw);
-  return { layout, bits, n, k, kp, colBytes, ptr, wSumPtr, zwPtr, gain, packedBytes: packed.length };
+  return { layout, bits, n, k, kp, colBytes, groups, ptr, wSumPtr, zwPtr, gain, packedBytes: packed.length };
 }
 
 /** Per-tensor activation quantization as the kernels need it. */
@@ -144,12 +150,31 @@ export function gemmWithEpilogue(mod: KernelModule, w: IntWeights, aPtr: number,
     mod.k.gemm_panels(s, m, w.kp, w.ptr, np, 1, c, np * 8);
     finish(mod, w, c, m, w.n, np * 8, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
   } else if (w.layout === 'lowbit') {
-    const c = mod.scratch(m * w.n * 4);
-    mod.k.gemm_lowbit(aPtr, w.ptr, c, m, w.n, w.kp, w.n, w.bits);
-    finish(mod, w, c, m, w.n, w.n, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
+    const np = Math.ceil(w.n / 8);
+    const c = lowbitRaw(mod, w, aPtr, m, w.ptr, np);
+    finish(mod, w, c, m, w.n, np * 8, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
   } else {
     throw new RangeError(`gemmWithEpilogue: weights in layout ${w.layout}`);
   }
+}
+
+/**
+ * Raw low-bit GEMM of m activation rows (kernel bytes, stride w.kp) against np panels at panelPtr; returns
+ * the int32 result (m × np·8) in scratch. Relaxed build: the relaxed-dot kernel on signed bytes; plain
+ * build: panels unpacked to int8 and multiplied by the int8 panel kernel.
+ */
+export function lowbitRaw(mod: KernelModule, w: IntWeights, aPtr: number, m: number, panelPtr: number, np: number): number {
+  const c = mod.scratch(m * np * 32);
+  if (mod.k.lowbit_signed_activations() === 1) {
+    mod.k.gemm_lowbit_relaxed(aPtr, m, w.kp, panelPtr, np, w.bits, c, np * 8);
+  } else {
+    const s = mod.scratch(m * w.kp * 2);
+    mod.k.widen_i16(aPtr, m * w.kp, 0, s);
+    const p8 = mod.scratch(np * w.kp * 8);
+    mod.k.unpack_lowbit(panelPtr, np, w.kp, w.bits, p8);
+    mod.k.gemm_panels(s, m, w.kp, p8, np, 0, c, np * 8);
+  }
+  return c;
 }
 
 /** Convolution geometry (2-D; 1-D convolutions use h = 1). */
@@ -188,15 +213,18 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
     return;
   }
   if (wts.layout !== 'lowbit') throw new RangeError(`convWithEpilogue: weights in layout ${wts.layout}`);
+  if (wts.groups !== g.group) throw new RangeError(`weights packed for ${wts.groups} groups, conv has ${g.group}`);
   const col = mod.scratch(pixels * wts.kp);
   const rowSum = mod.scratch(pixels * 4);
-  const c = mod.scratch(pixels * opg * 4);
+  const np = Math.ceil(opg / 8);
   for (let b = 0; b < g.batch; b++) for (let gi = 0; gi < g.group; gi++) {
     const src = xBytes + (b * g.cin + gi * cpg) * g.h * g.w;
     mod.k.im2col(src, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, col);
     mod.k.row_sums(col, pixels, wts.k, wts.kp, enc.signed ? 1 : 0, rowSum);
-    mod.k.gemm_lowbit(col, wts.ptr + gi * opg * wts.colBytes, c, pixels, opg, wts.kp, opg, wts.bits);
+    const mark = mod.scratchMark();
+    const c = lowbitRaw(mod, wts, col, pixels, wts.ptr + gi * wts.colBytes, np);
     const out = outPtr + (b * g.cout + gi * opg) * pixels * 4;
-    finish(mod, wts, c, pixels, opg, opg, rowSum, enc.za, gi * opg, biasPtr, epi, out, 1, pixels, true);
+    finish(mod, wts, c, pixels, opg, np * 8, rowSum, enc.za, gi * opg, biasPtr, epi, out, 1, pixels, true);
+    mod.scratchRelease(mark);
   }
 }

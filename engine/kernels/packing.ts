@@ -66,3 +66,48 @@ export function unpackColumns(packed: Uint8Array, n: number, k: number, bits: 1 
   }
   return out;
 }
+
+/** k padded for low-bit panels (a multiple of 16, so every 16-byte group holds whole k quads). */
+export function lowbitPanelK(k: number): number {
+  return Math.ceil(k / 16) * 16;
+}
+
+/**
+ * Packs n columns of k unsigned codes (values[j·k + i]) into low-bit panels of 8 columns (see
+ * engine/wasm/assembly/gemm-lowbit.ts): logical vector 2t+g = [k 4t..4t+3 of columns 8q+4g … 8q+4g+3],
+ * stored as field (index mod 8/bits) of 16-byte group ⌊index / (8/bits)⌋. kp·bits bytes per panel.
+ */
+export function packLowbitPanels(values: ArrayLike<number>, n: number, k: number, bits: 1 | 2 | 4): Uint8Array {
+  const kp = lowbitPanelK(k);
+  const np = Math.ceil(n / 8);
+  const fields = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const out = new Uint8Array(np * kp * bits);
+  for (let j = 0; j < n; j++) {
+    const q = j >> 3, g = (j >> 2) & 1, col = j & 3;
+    for (let i = 0; i < k; i++) {
+      const v = values[j * k + i];
+      if (v < 0 || v > mask) throw new RangeError(`code ${v} does not fit ${bits} bits`);
+      const idx = 2 * (i >> 2) + g;
+      const byte = q * kp * bits + Math.floor(idx / fields) * 16 + col * 4 + (i & 3);
+      out[byte] |= v << ((idx % fields) * bits);
+    }
+  }
+  return out;
+}
+
+/** Inverse of packLowbitPanels: n × k codes. */
+export function unpackLowbitPanels(packed: Uint8Array, n: number, k: number, bits: 1 | 2 | 4): Uint8Array {
+  const kp = lowbitPanelK(k);
+  const fields = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const out = new Uint8Array(n * k);
+  for (let j = 0; j < n; j++) {
+    const q = j >> 3, g = (j >> 2) & 1, col = j & 3;
+    for (let i = 0; i < k; i++) {
+      const idx = 2 * (i >> 2) + g;
+      out[j * k + i] = (packed[q * kp * bits + Math.floor(idx / fields) * 16 + col * 4 + (i & 3)] >> ((idx % fields) * bits)) & mask;
+    }
+  }
+  return out;
+}

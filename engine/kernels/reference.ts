@@ -5,7 +5,7 @@
  * SIMD kernels to equal these bit for bit.
  */
 import { roundHalfEven } from './requant';
-import { paddedK, columnBytes, unpackColumns } from './packing';
+import { lowbitPanelK, unpackColumns, unpackLowbitPanels } from './packing';
 
 const f = Math.fround;
 
@@ -86,17 +86,16 @@ export function im2colPanelsRef(src: Uint8Array, g: Im2colGeometry, kp: number, 
   return out;
 }
 
-/** gemm_lowbit: C = Σ_k A[m,k]·u[n,k]; activations signed (relaxed build) or unsigned (plain build). */
+/** Low-bit GEMM: C[i·n + j] = Σ_k A[i,k]·u[k,j]; activation bytes signed (relaxed build) or unsigned (plain). */
 export function gemmLowbitRef(a: Uint8Array, packed: Uint8Array, m: number, n: number, k: number, bits: 1 | 2 | 4, signedActs: boolean): Int32Array {
-  const kp = paddedK(bits, k);
-  const u = unpackColumns(packed, n, kp, bits);
-  if (packed.length !== n * columnBytes(bits, k)) throw new RangeError('packed size mismatch');
+  const kp = lowbitPanelK(k);
+  const u = unpackLowbitPanels(packed, n, k, bits);
   const c = new Int32Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
     let s = 0;
-    for (let q = 0; q < kp; q++) {
+    for (let q = 0; q < k; q++) {
       const b = a[i * kp + q];
-      s += (signedActs && b > 127 ? b - 256 : b) * u[j * kp + q];
+      s += (signedActs && b > 127 ? b - 256 : b) * u[j * k + q];
     }
     c[i * n + j] = s;
   }

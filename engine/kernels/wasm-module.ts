@@ -22,7 +22,8 @@ export interface KernelExports {
   widen_i16(src: number, count: number, signed: number, dst: number): void;
   panel_col_sums(p: number, np: number, kp: number, signed: number, out: number): void;
   im2col_panels(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, tmp: number, dst: number): void;
-  gemm_lowbit(a: number, w: number, c: number, m: number, n: number, kp: number, ldc: number, bits: number): void;
+  unpack_lowbit(w: number, np: number, kp: number, bits: number, dst: number): void;
+  gemm_lowbit_relaxed(a: number, m: number, kp: number, w: number, np: number, bits: number, c: number, ldc: number): void;
   lowbit_signed_activations(): number;
   finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number): void;
   finish_requant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number, actRows: number): void;
@@ -112,6 +113,16 @@ export class KernelModule {
   /** Forgets all scratch blocks; call at the start of every kernel call. */
   resetScratch(): void {
     this.scratchTop = this.top;
+  }
+
+  /** The current scratch position, to release blocks allocated after it (scratchRelease). */
+  scratchMark(): number {
+    return this.scratchTop;
+  }
+
+  /** Frees scratch blocks allocated since `mark`. */
+  scratchRelease(mark: number): void {
+    this.scratchTop = mark;
   }
 
   /** A scratch block, valid until the next resetScratch(). */

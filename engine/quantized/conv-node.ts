@@ -80,7 +80,10 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
   if (actCfg && !act) return null;
   const outAct = actQuantOf(config.outputs?.[0]);
   if (config.outputs?.[0] && !outAct) return null;
-  const prep = prepareWeights(mod, q, 'conv', node.name, act !== null, config.kernel);
+  const groupAttr = node.attrs.group;
+  const groups = groupAttr && groupAttr.type === 'int' ? groupAttr.value : 1;
+  if (q.dims[0] % groups !== 0) return null;
+  const prep = prepareWeights(mod, q, 'conv', node.name, act !== null, config.kernel, groups);
   if (!prep) return null;
   const bConst = req.constants[2];
   const bias = bConst && bConst.data instanceof Float32Array && bConst.data.length === prep.n ? Float32Array.from(bConst.data) : undefined;

@@ -84,7 +84,7 @@ function intPath(cbits: 1 | 2 | 4 | 8, q: QuantizedWeight): KernelPath {
  * kernels need integer activations). Returns null when no kernel covers the weight's layout or width.
  */
 export function prepareWeights(mod: KernelModule, q: QuantizedWeight, role: WeightRole, nodeName: string,
-  intAllowed: boolean, kernel: LayerQuantConfig['kernel']): PreparedWeights | null {
+  intAllowed: boolean, kernel: LayerQuantConfig['kernel'], groups = 1): PreparedWeights | null {
   const m = weightMatrix(q, role, nodeName);
   if (!m) return null;
   const wantsDecode = kernel === 'weight-only' || kernel === 'decode-table';
@@ -92,7 +92,7 @@ export function prepareWeights(mod: KernelModule, q: QuantizedWeight, role: Weig
     const v = intView(q, m, nodeName);
     if (v) {
       const layout = v.cbits !== 8 ? 'lowbit' : role === 'conv' ? 'rows' : 'panels';
-      const w = packIntWeights(mod, v.stored, m.n, m.k, v.cbits, v.zw, v.gain, layout);
+      const w = packIntWeights(mod, v.stored, m.n, m.k, v.cbits, v.zw, v.gain, layout, layout === 'lowbit' ? groups : 1);
       const colScale = Float32Array.from(m.scales, (s) => Math.fround(s * v.unit));
       return { kind: 'int', path: intPath(v.cbits, q), w, colScale, n: m.n, k: m.k };
     }

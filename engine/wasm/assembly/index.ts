@@ -3,7 +3,7 @@
 // imported memory: the TypeScript side (engine/kernels/wasm-module.ts) owns allocation above heap_base().
 export { quantize_rows, row_sums, im2col } from './quantize';
 export { gemm_panels, widen_i16, panel_col_sums, im2col_panels } from './gemm-int8';
-export { gemm_lowbit, lowbit_signed_activations } from './gemm-lowbit';
+export { unpack_lowbit, gemm_lowbit_relaxed, lowbit_signed_activations } from './gemm-lowbit';
 export { finish_dequant, finish_requant } from './epilogue';
 export { decode_cols, gemm_f32 } from './gemm-f32';
 

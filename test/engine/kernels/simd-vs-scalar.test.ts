@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelModule, defaultSimdLevel } from '../../../engine/kernels/wasm-module';
-import { columnBytes, packColumns, paddedK } from '../../../engine/kernels/packing';
+import { columnBytes, lowbitPanelK, packColumns, packLowbitPanels, unpackLowbitPanels } from '../../../engine/kernels/packing';
+import { lowbitRaw } from '../../../engine/kernels/int-gemm';
 import * as ref from '../../../engine/kernels/reference';
 import { pick, randInt, rng } from './rng';
 
@@ -112,19 +113,25 @@ test(`low-bit GEMM (binary, 2-bit, 4-bit) equals its reference (${level})`, () =
   const mod = new KernelModule(level);
   const signedActs = mod.k.lowbit_signed_activations() === 1;
   const r = rng(10);
-  for (const bits of [1, 2, 4] as const) for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 5], [4, 17]]) {
-    if (k === 4095 && m * n > 20) continue;
-    const kp = paddedK(bits, k);
+  for (const bits of [1, 2, 4] as const) for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 5], [4, 17], [9, 8]]) {
+    if (k === 4095 && m * n > 40) continue;
+    const kp = lowbitPanelK(k), np = Math.ceil(n / 8);
     const u = Int32Array.from({ length: n * k }, () => randInt(r, 0, (1 << bits) - 1));
-    const packed = packColumns(u, n, k, bits);
-    assert.equal(packed.length, n * columnBytes(bits, k));
+    const packed = packLowbitPanels(u, n, k, bits);
+    assert.deepEqual(Array.from(unpackLowbitPanels(packed, n, k, bits)), Array.from(u));
     const a = new Uint8Array(m * kp);
     for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) a[i * kp + q] = randInt(r, 0, 255);
+    // an extreme row: the int16 partial sums must not overflow
+    for (let q = 0; q < k; q++) a[q] = signedActs ? 0x80 : 255;
+    const w = { layout: 'lowbit' as const, bits, n, k, kp, colBytes: packed.length, groups: 1, ptr: 0, wSumPtr: 0, zwPtr: 0, gain: 1, packedBytes: packed.length };
     mod.resetScratch();
-    const ap = mod.scratch(a.length), wp = mod.scratch(packed.length), cp = mod.scratch(m * n * 4);
+    const ap = mod.scratch(a.length), wp = mod.scratch(packed.length);
     mod.put(ap, a); mod.put(wp, packed);
-    mod.k.gemm_lowbit(ap, wp, cp, m, n, kp, n, bits);
-    i32Equal(mod.i32(cp, m * n).slice(), ref.gemmLowbitRef(a, packed, m, n, k, bits, signedActs), `gemm_lowbit bits=${bits} m=${m} n=${n} k=${k}`);
+    const cp = lowbitRaw(mod, w, ap, m, wp, np);
+    const got = new Int32Array(m * n);
+    const full = mod.i32(cp, m * np * 8);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) got[i * n + j] = full[i * np * 8 + j];
+    i32Equal(got, ref.gemmLowbitRef(a, packed, m, n, k, bits, signedActs), `low-bit bits=${bits} m=${m} n=${n} k=${k}`);
   }
 });
 
