@@ -104,3 +104,21 @@ test("kernel 'fake-quant' skips the factory; weight dims that differ from the mo
   assert.throws(() => compile(smallCnn(), { layers: { conv: { weights: { 1: bad } } } }, { quantizedFactory: factory }),
     (e: unknown) => e instanceof QuantLensError && e.kind === 'config' && /differ from the model's/.test(e.message));
 });
+
+test('with the real kernel factory (engine/quantized) an int8 conv runs on an integer path and agrees with fake-quant', () => {
+  const { weight, act } = convConfig();
+  const x = randomTensor([1, 3, 8, 8], 5);
+  const layer = { weights: { 1: weight }, inputs: { 0: act } };
+  const int = runSync(compile(smallCnn(), { layers: { conv: layer } }), { x }, { timings: true, taps: ['c'] });
+  const fq = runSync(compile(smallCnn(), { layers: { conv: { ...layer, kernel: 'fake-quant' } } }), { x }, { taps: ['c'] });
+  const path = int.timings!.find((t) => t.node === 'conv')!.path;
+  assert.notEqual(path, 'fake-quant');
+  assert.notEqual(path, 'fp32');
+  // Same codes and scales; an integer kernel also quantizes the bias to int32 at scale s_x·s_w (as QLinearConv
+  // does), so outputs may differ by up to half of that step, plus float rounding.
+  const step = act.scales[0] * Math.max(...weight.scales);
+  const a = int.taps!.c.data as Float32Array, b = fq.taps!.c.data as Float32Array;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  assert.ok(worst <= 0.5 * step + 1e-5, `max |Δ| ${worst} > half a bias step ${0.5 * step}`);
+});
