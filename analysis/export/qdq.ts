@@ -108,7 +108,7 @@ export function exportQdq(modelBytes: Uint8Array, quant: EngineQuantConfig, mode
       const tensor = node.input[idx];
       if (!tensor) throw new QuantLensError('config', `${modelFile}: node '${nodeName}' has no input ${idx} to quantize`, modelFile);
       // the activation's codes are not known ahead; its table (if any) decides the container
-      const probe = representForOnnx(a, a.kind === 'table' ? Int32Array.from(a.table ?? [], (_, i) => i + (a.tableOffset ?? 0)) : activationRangeCodes(a), maxOpset);
+      const probe = representForOnnx(a, a.kind === 'table' ? finiteCodes(a) : activationRangeCodes(a), maxOpset);
       if ('reason' in probe || (a.kind === 'table' && probe.container.range !== undefined)) {
         const reason = 'reason' in probe ? probe.reason : `${a.format} levels need a rounding rule QuantizeLinear does not have`;
         notes.push({ node: nodeName, tensor, role: 'activation', format: a.format, stored: 'float (not quantized)', reason });
@@ -158,6 +158,13 @@ function dequantizeNode(
   return { name, opType: 'DequantizeLinear', input: [codesName, scale, zp], output: [out], attribute };
 }
 
+/** Codes of a table activation's finite levels. */
+function finiteCodes(a: ActivationQuant): Int32Array {
+  const codes: number[] = [];
+  (a.table ?? []).forEach((v, i) => { if (Number.isFinite(v)) codes.push(i + (a.tableOffset ?? 0)); });
+  return Int32Array.from(codes);
+}
+
 /** Codes spanning an integer activation's range, so the container choice covers every value it can take. */
 function activationRangeCodes(a: ActivationQuant): Int32Array {
   const lo = a.signed ? -(2 ** (a.bits - 1)) : 0;
@@ -174,13 +181,21 @@ function floatTensor(name: string, dims: number[], values: Float32Array): onnx.I
   return { name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(copy.buffer) };
 }
 
-/** Remove initializers and Constant nodes no node reads any more (the replaced FP32 weights). */
+/**
+ * Remove what no longer feeds an output: nodes whose outputs nobody reads (the Transpose that fed a replaced
+ * weight, its Constant), then unread initializers (the replaced FP32 weights). ONNX ops have no side effects.
+ */
 function dropUnused(graph: onnx.IGraphProto): void {
-  const used = new Set<string>();
-  for (const n of graph.node ?? []) for (const t of n.input ?? []) used.add(t);
-  for (const o of graph.output ?? []) used.add(o.name ?? '');
+  const outputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  let used = new Set<string>();
+  for (let changed = true; changed;) {
+    used = new Set(outputs);
+    for (const n of graph.node ?? []) for (const t of n.input ?? []) used.add(t);
+    const before = graph.node?.length ?? 0;
+    graph.node = (graph.node ?? []).filter((n) => (n.output ?? []).some((o) => used.has(o))) as onnx.NodeProto[];
+    changed = graph.node.length !== before;
+  }
   graph.initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? '')) as onnx.TensorProto[];
-  graph.node = (graph.node ?? []).filter((n) => n.opType !== 'Constant' || (n.output ?? []).some((o) => used.has(o))) as onnx.NodeProto[];
   // IR < 4 lists initializers as graph inputs too
   const inits = new Set((graph.initializer ?? []).map((t) => t.name));
   const produced = new Set((graph.node ?? []).flatMap((n) => n.output ?? []));

@@ -48,7 +48,8 @@ export function representForOnnx(p: QuantParams, codes: Int32Array, maxOpset: nu
   const table = p.table;
   if (!table) return { reason: `table format ${p.format} has no table` };
   const off = p.tableOffset ?? 0;
-  const levels = Array.from(table);
+  // NaN/Inf codes (FP8's special patterns) are never produced by quantization: only finite levels must fit
+  const levels = Array.from(table).filter((v) => Number.isFinite(v));
   const maxAbs = levels.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const zeros = new Int32Array(p.scales.length);
 

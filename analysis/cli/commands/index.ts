@@ -5,6 +5,8 @@ import { register as analyze } from './analyze';
 import { register as inspect } from './inspect';
 import { register as evalCommand } from './eval';
 import { register as quantizeLayer } from './quantizeLayer';
+import { register as suggestCommand } from './suggest';
+import { register as exportCommand } from './export';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -13,4 +15,6 @@ export const COMMANDS: RegisterCommand[] = [
   analyze,
   evalCommand,
   quantizeLayer,
+  suggestCommand,
+  exportCommand,
 ];
