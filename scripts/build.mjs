@@ -33,6 +33,8 @@ const nodeCommon = {
   minify: production,
   // native addons and packages that locate files next to themselves stay outside the bundle
   external: ['vscode', 'onnxruntime-node', 'highs'],
+  // jsonc-parser's "main" is a UMD build whose internal require('./impl/…') breaks once bundled: prefer ESM entries
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
 };
 

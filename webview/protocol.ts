@@ -71,8 +71,10 @@ export interface AllocationRow {
   op: string;
   format: string | null;
   bits: number;
+  /** Predicted output change of this layer alone at its format (perturbation sensitivity). */
   predictedDelta: number;
-  measuredDelta?: number;
+  /** Measured SQNR (dB) of this layer's output on the engine with the whole allocation applied. */
+  measuredSqnrDb?: number;
 }
 
 /** One point of the Pareto frontier. */
@@ -94,6 +96,7 @@ export interface AllocationData {
   measured?: { metric: string; fp32: number; quantized: number; delta: number };
   configPath?: string;
   exportPath?: string;
+  warnings?: string[];
 }
 
 /** Accuracy delta view: FP32 vs quantized, per-layer error propagation. */
