@@ -104,6 +104,13 @@ test('Tan compander: c→0 is uniform, larger c packs levels toward both ends; b
   assert.ok(t.book[7] - t.book[6] < t.book[4] - t.book[3]);
   assert.equal(t.book[0], 0);
   assert.equal(t.book[7], 1);
+  // decisions follow k = round((u + 1)/2 · (L − 1)) with u = tan((t − ½)·2·atan(c))/c
+  for (let i = 0; i <= 1000; i++) {
+    const x = i / 1000;
+    const uu = Math.tan((x - 0.5) * 2 * a) / c;
+    const k = Math.round(((uu + 1) / 2) * (L - 1));
+    assert.equal(t.encode(x, 0), k, `t = ${x}`);
+  }
 });
 
 test('binary is sign(W)·mean|W| and ternary is BitNet absmean round(W/mean|W|) clipped to {-1,0,1}', () => {

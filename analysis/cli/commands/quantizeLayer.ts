@@ -7,9 +7,11 @@
  * the analysis/engine side.
  */
 import type { Command } from 'commander';
-import { QuantLensError } from '../../../engine/errors';
-import type { Graph, Node } from '../../../engine/ir';
-import { channelAxisFor, describeLayers, reductionAxisFor, weightInputIndices } from '../../layers';
+import { compile } from '../../../engine';
+import { QuantLensError, isQuantLensError } from '../../../engine/errors';
+import type { Model, Node, Tensor } from '../../../engine/ir';
+import { type QuantizableLayer, quantizableLayers } from '../../config/toQuantSpec';
+import { channelAxisFor, describeLayers, reductionAxisFor } from '../../layers';
 import { loadModel } from '../../onnx/load';
 import { calibrate } from '../../quant/calibrate';
 import { type Granularity, type QuantFormat, bitsPerElement, getFormat } from '../../quant/formats';
@@ -95,19 +97,30 @@ export function closeMatches(name: string, names: string[]): string[] {
     .map((x) => x.n);
 }
 
-function findWeightLayer(graph: Graph, file: string, name: string): { node: Node; weightName: string } {
+/**
+ * The layer's weight as the node sees it: an initializer, or a value the engine folds from weights alone
+ * (exporters often feed MatMul a Transpose of the stored weight). Models the engine cannot compile still
+ * work for plain initializers.
+ */
+function findWeightLayer(model: Model, file: string, name: string): QuantizableLayer {
+  const graph = model.graph;
+  let constants: ReadonlyMap<string, Tensor> = graph.initializers;
+  try {
+    constants = compile(model).constants;
+  } catch (e) {
+    if (!isQuantLensError(e)) throw e;
+  }
+  const layers = quantizableLayers(graph, constants);
+  const found = layers.find((l) => l.node.name === name);
+  if (found) return found;
+  const list = (names: string[]) => `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`;
   const node = graph.nodes.find((n) => n.name === name);
-  const withWeights = graph.nodes.filter((n) => weightInputIndices(n, graph).length > 0).map((n) => n.name);
   if (!node) {
     const close = closeMatches(name, graph.nodes.map((n) => n.name));
-    const hint = close.length ? `close matches: ${close.join(', ')}` : `layers with weights: ${withWeights.slice(0, 10).join(', ')}${withWeights.length > 10 ? ', …' : ''}`;
+    const hint = close.length ? `close matches: ${close.join(', ')}` : `layers with weights: ${list(layers.map((l) => l.node.name))}`;
     throw new QuantLensError('usage', `${file}: no layer named '${name}'; ${hint}`, file);
   }
-  const wi = weightInputIndices(node, graph)[0];
-  if (wi === undefined) {
-    throw new QuantLensError('usage', `${file}: layer '${name}' (${node.opType}) has no constant weight; layers with weights: ${withWeights.slice(0, 10).join(', ')}`, file);
-  }
-  return { node, weightName: node.inputs[wi] };
+  throw new QuantLensError('usage', `${file}: layer '${name}' (${node.opType}) has no constant float weight to quantize; layers with weights: ${list(layers.map((l) => l.node.name))}`, file);
 }
 
 /** Runs quantize-layer and returns the Report (exported for the extension and tests). */
@@ -117,19 +130,15 @@ export async function quantizeLayer(file: string, flags: QuantizeLayerFlags): Pr
   const bits = flags.bits === undefined ? undefined : Number(flags.bits);
   if (bits !== undefined && !Number.isInteger(bits)) throw new QuantLensError('usage', `--bits expects an integer, got '${flags.bits}'`);
   const loaded = await loadModel(file, loadOptionsFrom(flags));
-  const graph = loaded.model.graph;
-  const { node, weightName } = findWeightLayer(graph, file, flags.layer);
-  const weight = graph.initializers.get(weightName)!;
-  if (!(weight.data instanceof Float32Array)) {
-    throw new QuantLensError('usage', `${file}: weight '${weightName}' of layer '${node.name}' is ${weight.dtype}, not a float tensor`, file);
-  }
+  const { node, weightName, tensor: weight } = findWeightLayer(loaded.model, file, flags.layer);
+  const data = weight.data as Float32Array; // quantizableLayers keeps float32 weights only
   const t1 = performance.now();
   const dims = weight.dims;
   const channelAxis = channelAxisFor(node, dims);
   const granularity = parseGranularity(flags.granularity, format, node, dims);
   const calibration = parseCalibration(flags.calib, channelAxis);
   const spec = { format: format.id, bits, granularity, calibration, symmetric: flags.asymmetric ? false : undefined };
-  const tensor = { data: weight.data, dims };
+  const tensor = { data, dims };
   const params = calibrate(tensor, spec);
   const t2 = performance.now();
   const result = quantize(tensor, params);
@@ -139,10 +148,11 @@ export async function quantizeLayer(file: string, flags: QuantizeLayerFlags): Pr
   const layers = describeLayers(loaded, { shapes, weightStats: false });
   const report = newReport('quantize-layer', loaded, shapes, layers);
   const layer = layers.find((l) => l.name === node.name)!;
-  layer.weightStats = tensorStats(weight.data, dims, channelAxis);
+  layer.weightShape = [...dims];
+  layer.weightStats = tensorStats(data, dims, channelAxis);
   layer.format = { weights: format.id };
   report.layers = [layer];
-  report.quantization = quantizationSection(node.name, result, bitsPerElement(format, params.granularity, dims, { bits, symmetric: params.symmetric }), weight.data);
+  report.quantization = quantizationSection(node.name, result, bitsPerElement(format, params.granularity, dims, { bits, symmetric: params.symmetric }), data);
   if (result.grid.length > MAX_GRID) report.warnings.push(`grid of ${result.grid.length} levels left out of the report (more than ${MAX_GRID})`);
   if (result.metrics.nanCount || result.metrics.infCount) {
     report.warnings.push(`weight '${weightName}' has ${result.metrics.nanCount} NaN and ${result.metrics.infCount} Inf values (excluded from calibration and metrics)`);
@@ -155,7 +165,8 @@ function quantizationSection(layer: string, r: QuantizeResult, bpe: number, data
   const p = r.params;
   const m = r.metrics;
   const q: QuantizationResult = {
-    layer, format: p.bits !== getFormat(p.format).bits ? `${p.format}:${p.bits}` : p.format,
+    // the stable id only (consumers look it up in the format table); a non-default width shows in bitsPerElement
+    layer, format: p.format,
     granularity: granularityLabel(p.granularity), calibration: p.calibration,
     mse: m.mse, sqnrDb: m.sqnrDb, cosine: m.cosine, maxAbsError: m.maxAbsError, clipFraction: m.clipFraction,
     bitsPerElement: bpe, clipRange: r.clipRange,
@@ -163,6 +174,11 @@ function quantizationSection(layer: string, r: QuantizeResult, bpe: number, data
   };
   if (r.grid.length <= MAX_GRID) q.grid = Array.from(r.grid);
   return q;
+}
+
+function bitsNote(format: string, bpe: number): string {
+  const f = getFormat(format);
+  return f.bitsOptions && Math.floor(bpe) !== f.bits ? ` (${Math.floor(bpe)}-bit)` : '';
 }
 
 /** The human-readable result. */
@@ -173,7 +189,7 @@ export function formatQuantizeLayer(report: Report): string {
   const head = [
     `model       ${terminalSafe(report.model.path)}`,
     `layer       ${terminalSafe(q.layer)} (${terminalSafe(l.op)})   weight [${(l.weightShape ?? []).join(',')}]   ${l.params} params`,
-    `format      ${q.format}   granularity ${q.granularity}   calibration ${q.calibration}   ${q.bitsPerElement!.toFixed(3)} bits/element`,
+    `format      ${q.format}${bitsNote(q.format, q.bitsPerElement!)}   granularity ${q.granularity}   calibration ${q.calibration}   ${q.bitsPerElement!.toFixed(3)} bits/element`,
     `clip range  [${stat(q.clipRange![0])}, ${stat(q.clipRange![1])}]   grid ${gridText}`,
   ];
   const rows = [[stat(q.mse), q.sqnrDb.toFixed(2), q.cosine.toFixed(6), stat(q.maxAbsError), `${(100 * q.clipFraction).toFixed(3)}%`]];
