@@ -133,7 +133,8 @@ export function calibrate(tensor: TensorInput, spec: QuantSpec): QuantParams {
   } else {
     for (let k = 0; k < gi.groupCount; k++) {
       const s = rawSample(buf, gi.gather(data, k, buf));
-      const search = st.method.kind === 'mse' || st.method.kind === 'kl' ? searchable(s) : s;
+      // min-max is exact on any size; the other methods read a histogram once a group is large
+      const search = st.method.kind === 'minmax' ? s : searchable(s);
       const [lo, hi] = chooseRange(search, st.rt, v.codec, st.symmetric, st.method);
       st.rt.scaleFor(v.codec, lo, hi, st.symmetric, sz);
       scales[k] = sz.scale;
