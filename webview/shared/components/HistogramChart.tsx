@@ -44,7 +44,7 @@ export function HistogramChart(props: { histogram: Histogram; overlays?: Overlay
           )))}
           {overlays.flatMap((o) => (o.clip ? o.clip.map((c, i) => (
             <ReferenceLine key={`${o.label}-c${i}`} x={c} stroke={o.color} strokeWidth={2} strokeDasharray="5 3" ifOverflow="extendDomain" className="clip-line"
-              label={{ value: i === 0 ? `${o.label} ${sig(c, 3)}` : sig(c, 3), position: 'insideTop', fill: o.color, fontSize: 11 }} />
+              label={i === 1 ? { value: `${o.label} ${sig(c, 3)}`, position: 'insideTopRight', fill: o.color, fontSize: 11 } : undefined} />
           )) : []))}
         </ComposedChart>
       </ResponsiveContainer>

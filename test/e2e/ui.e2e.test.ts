@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// The issue-7 scenarios in a real VS Code (code-server + headless chromium), on copies of the bundled samples:
+// right-click a layer → Quantize Layer… → int4 shows a histogram and an accuracy delta; the allocation view's
+// Apply writes a config that validates; the histogram panel of an attention Softmax output shows log/Tan grids.
+// Screenshots of each view go to test-artifacts/e2e/. Runs only with QUANTLENS_E2E=1 after scripts/e2e-setup.sh.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../../analysis/config/load';
+import { openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
+
+let wb: Workbench;
+
+before(async () => { wb = await openWorkbench({ settings: { 'workbench.colorTheme': process.env.QUANTLENS_E2E_THEME ?? 'Default Dark Modern' } }); }, { timeout: 240_000 });
+after(async () => { await wb?.close(); });
+
+test('right-click a layer → Quantize Layer… → int4: the panel shows the weight histogram and the accuracy delta', { timeout: 300_000 }, async () => {
+  await openFile(wb.page, 'samples/cnn.onnx');
+  const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await screenshot(wb.page, 'ui-model-editor');
+  const conv = editor.locator('.trow', { hasText: 'Conv' }).first();
+  const name = await conv.getAttribute('data-layer');
+  assert.ok(name, 'a Conv row');
+  await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Quantize Layer…');
+  await pickQuickItem(wb.page, 'int4');
+  await pickQuickItem(wb.page, 'channel');
+  await pickQuickItem(wb.page, 'mse');
+  const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="weight-histogram"] svg', timeout: 120_000 });
+  await panel.locator('[data-testid="accuracy-delta"]', { hasText: 'pts' }).waitFor({ timeout: 180_000 });
+  const text = await panel.locator('[data-testid="accuracy-delta"]').innerText();
+  assert.match(text, /top-1 accuracy/);
+  assert.ok(await panel.locator('.grid-line').count() > 3, 'the int4 grid is drawn over the histogram');
+  assert.ok(existsSync(path.join(wb.server.workspace, 'samples', 'cnn.quant.json')), 'the override is recorded in cnn.quant.json');
+  await screenshot(wb.page, 'ui-quantize-layer');
+});
+
+test('the allocation view suggests formats; Apply writes cnn.quant.json, which validates against the schema', { timeout: 600_000 }, async () => {
+  await runCommand(wb.page, 'View: Close All Editors');
+  await openFile(wb.page, 'samples/cnn.onnx');
+  await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await runCommand(wb.page, 'QuantLens: Sensitivity and Bit Allocation');
+  const view = await waitForWebviewFrame(wb.page, { selector: '[data-testid="allocation-table"] tbody tr', timeout: 480_000 });
+  await screenshot(wb.page, 'ui-allocation');
+  await view.locator('[data-testid="apply"]').click();
+  // the config exists already (Quantize Layer recorded an override): VS Code asks before replacing it
+  const replace = wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Replace' });
+  await replace.waitFor({ timeout: 30_000 });
+  await replace.click();
+  await view.locator('[data-testid="note"]', { hasText: 'Wrote' }).waitFor({ timeout: 60_000 });
+  const file = path.join(wb.server.workspace, 'samples', 'cnn.quant.json');
+  const config = parseConfig(readFileSync(file, 'utf8'), file);
+  assert.equal(config.provenance?.method, 'ilp');
+  await wb.page.locator('.tabs-container .tab .label-name', { hasText: 'cnn.quant.json' }).first().waitFor({ timeout: 30_000 });
+});
+
+test('the histogram panel of an attention Softmax output shows log and Tan grids', { timeout: 300_000 }, async () => {
+  await runCommand(wb.page, 'View: Close All Editors');
+  await openFile(wb.page, 'samples/vit.onnx');
+  const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await editor.locator('[data-testid="filter"]').fill('op:Softmax');
+  const softmax = editor.locator('.trow').first();
+  const name = await softmax.getAttribute('data-layer');
+  await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Show Activation Histogram');
+  const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="grid-errors"] tbody tr', timeout: 180_000 });
+  const grids = await panel.locator('[data-testid="grid-errors"]').innerText();
+  assert.match(grids, /log2/);
+  assert.match(grids, /tan/);
+  assert.equal(await panel.locator('[data-testid="activation-histogram"]').getAttribute('data-log'), 'log');
+  await screenshot(wb.page, 'ui-histogram');
+});
+
+test('the accuracy view compares FP32 and the config and charts the error per layer', { timeout: 300_000 }, async () => {
+  await runCommand(wb.page, 'View: Close All Editors');
+  await openFile(wb.page, 'samples/cnn.onnx');
+  await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await runCommand(wb.page, 'QuantLens: Accuracy Delta');
+  const view = await waitForWebviewFrame(wb.page, { selector: '[data-testid="propagation-chart"] svg', timeout: 240_000 });
+  assert.match(await view.locator('[data-testid="acc-delta"]').innerText(), /pts/);
+  await screenshot(wb.page, 'ui-accuracy');
+});
