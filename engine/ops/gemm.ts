@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The FP32 matrix multiply under Conv, ConvTranspose, MatMul and Gemm: C = A·B (+ C), cache-blocked with
- * packed panels and a 4×8 register micro-kernel. Plain TypeScript over Float32Array (V8 computes in float64,
+ * packed panels and a 4×4 register micro-kernel. Plain TypeScript over Float32Array (V8 computes in float64,
  * so sums are at least as accurate as a float32 BLAS). Strided views let callers multiply transposed
  * operands without copying them first.
  */
@@ -20,7 +20,7 @@ export function matView(data: Float32Array, offset: number, cols: number, trans 
 }
 
 const MR = 4;
-const NR = 8;
+const NR = 4;
 const KC = 256;
 const MC = 64;
 const NC = 2048;
@@ -94,41 +94,29 @@ function packPanelB(B: MatView, pc: number, jc: number, kc: number, nc: number, 
   }
 }
 
-/** 4×8 register block: C[mr×nr] += Ap·Bp over kc. */
+/** 4×4 register block (measured faster than 4×8 in V8, which spills the larger tile): C[mr×nr] += Ap·Bp over kc. */
 function micro(kc: number, ap: Float32Array, ai: number, bp: Float32Array, bi: number,
   C: Float32Array, co: number, ldc: number, mr: number, nr: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
-  for (let p = 0; p < kc; p++, ai += 4, bi += 8) {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++, ai += 4, bi += 4) {
     const a0 = ap[ai], a1 = ap[ai + 1], a2 = ap[ai + 2], a3 = ap[ai + 3];
-    let b = bp[bi];
-    c00 += a0 * b; c10 += a1 * b; c20 += a2 * b; c30 += a3 * b;
-    b = bp[bi + 1]; c01 += a0 * b; c11 += a1 * b; c21 += a2 * b; c31 += a3 * b;
-    b = bp[bi + 2]; c02 += a0 * b; c12 += a1 * b; c22 += a2 * b; c32 += a3 * b;
-    b = bp[bi + 3]; c03 += a0 * b; c13 += a1 * b; c23 += a2 * b; c33 += a3 * b;
-    b = bp[bi + 4]; c04 += a0 * b; c14 += a1 * b; c24 += a2 * b; c34 += a3 * b;
-    b = bp[bi + 5]; c05 += a0 * b; c15 += a1 * b; c25 += a2 * b; c35 += a3 * b;
-    b = bp[bi + 6]; c06 += a0 * b; c16 += a1 * b; c26 += a2 * b; c36 += a3 * b;
-    b = bp[bi + 7]; c07 += a0 * b; c17 += a1 * b; c27 += a2 * b; c37 += a3 * b;
+    const b0 = bp[bi], b1 = bp[bi + 1], b2 = bp[bi + 2], b3 = bp[bi + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
   }
-  if (mr === MR && nr === NR) {
+  if (mr === 4 && nr === 4) {
     let o = co;
-    C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; C[o + 4] += c04; C[o + 5] += c05; C[o + 6] += c06; C[o + 7] += c07;
-    o += ldc;
-    C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; C[o + 4] += c14; C[o + 5] += c15; C[o + 6] += c16; C[o + 7] += c17;
-    o += ldc;
-    C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; C[o + 4] += c24; C[o + 5] += c25; C[o + 6] += c26; C[o + 7] += c27;
-    o += ldc;
-    C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33; C[o + 4] += c34; C[o + 5] += c35; C[o + 6] += c36; C[o + 7] += c37;
+    C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; o += ldc;
+    C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; o += ldc;
+    C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; o += ldc;
+    C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33;
     return;
   }
-  const acc = [
-    c00, c01, c02, c03, c04, c05, c06, c07, c10, c11, c12, c13, c14, c15, c16, c17,
-    c20, c21, c22, c23, c24, c25, c26, c27, c30, c31, c32, c33, c34, c35, c36, c37,
-  ];
-  for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) C[co + r * ldc + c] += acc[r * NR + c];
+  const acc = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) C[co + r * ldc + c] += acc[r * 4 + c];
 }
 
 /** Few rows (batch-1 fully-connected layers): stream B once instead of packing it. */

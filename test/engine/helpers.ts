@@ -76,7 +76,7 @@ export function randomFeeds(inputs: ValueInfo[], seed: number): Record<string, T
 /** Runs onnxruntime-node on the model file with the same feeds (its own reference). */
 export async function ortRun(file: string, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const [k, t] of Object.entries(feeds)) {
     const type = t.dtype === 'float32' ? 'float32' : t.dtype === 'int64' ? 'int64' : t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';

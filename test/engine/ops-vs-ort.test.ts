@@ -12,7 +12,7 @@ import { buildOpModel } from './opModel';
 
 async function ortRunBytes(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, { dims: readonly number[]; data: unknown; type: string }>> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   const f: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
   const out = await session.run(f);
