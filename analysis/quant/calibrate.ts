@@ -67,11 +67,12 @@ function chooseVariant(st: Setup, whole: Sample): Variant {
   return best;
 }
 
-function makeParams(st: Setup, g: Granularity, v: Variant, scales: Float32Array, zps: Int32Array | null, nan: number, inf: number): QuantParams {
+function makeParams(st: Setup, g: Granularity, v: Variant, scales: Float32Array, zps: Int32Array | null, nan: number, inf: number, mosfAxis?: number): QuantParams {
   const p: QuantParams = {
     format: st.format.id, family: st.format.family, bits: st.bits, granularity: g, layout: toLayout(g),
     symmetric: st.symmetric, signedCodes: st.signedCodes, scales, zeroPoints: zps,
-    calibration: calibrationLabel(st.method), nanCount: nan, infCount: inf,
+    calibration: calibrationLabel(st.method.kind === 'mosf' && mosfAxis !== undefined ? { kind: 'mosf', axis: mosfAxis } : st.method),
+    nanCount: nan, infCount: inf,
   };
   if (v.curvature !== undefined) p.curvature = v.curvature;
   if (st.format.family === 'adalog' && v.base !== undefined) p.base = v.base;
@@ -105,7 +106,11 @@ export function calibrate(tensor: TensorInput, spec: QuantSpec): QuantParams {
     if (x !== x) nan++; else if (x === Infinity || x === -Infinity) inf++; else if (x < mn) mn = x;
   }
   const st = setup(spec, mn);
-  const g = resolveGranularity(st.format, spec.granularity, dims);
+  let g = resolveGranularity(st.format, spec.granularity, dims);
+  // MOSF with per-channel granularity means "these channel scales, folded into one": the channel axis is
+  // the MOSF axis and the result is per tensor.
+  let mosfAxis = st.method.kind === 'mosf' ? st.method.axis : undefined;
+  if (st.method.kind === 'mosf' && g.kind === 'channel') { mosfAxis ??= g.axis; g = { kind: 'tensor' }; }
   const gi = new GroupIndex(dims, g);
   const buf = new Float32Array(Math.max(gi.maxGroupSize, st.method.kind === 'mosf' ? data.length : 0));
   const whole = st.rt.variants.length > 1 ? (() => {
@@ -118,8 +123,8 @@ export function calibrate(tensor: TensorInput, spec: QuantSpec): QuantParams {
   const sz: ScaleZp = { scale: 1, zp: 0 };
 
   if (st.method.kind === 'mosf') {
-    if (g.kind !== 'tensor') throw new QuantLensError('format', 'mosf folds per-channel scales into one tensor scale: use tensor granularity');
-    const axis = st.method.axis ?? 0;
+    if (g.kind !== 'tensor') throw new QuantLensError('format', 'mosf folds per-channel scales into one tensor scale: use tensor or channel granularity');
+    const axis = mosfAxis ?? 0;
     if (dims.length === 0 || axis < 0 || axis >= dims.length) throw new QuantLensError('format', `mosf axis ${axis} is out of range for rank ${dims.length}`);
     const ch = new GroupIndex(dims, { kind: 'channel', axis });
     const chMin = new Float64Array(ch.groupCount), chMax = new Float64Array(ch.groupCount);
@@ -141,7 +146,7 @@ export function calibrate(tensor: TensorInput, spec: QuantSpec): QuantParams {
       zps[k] = sz.zp;
     }
   }
-  return makeParams(st, g, v, scales, zps.some((z) => z !== 0) ? zps : null, nan, inf);
+  return makeParams(st, g, v, scales, zps.some((z) => z !== 0) ? zps : null, nan, inf, st.method.kind === 'mosf' ? mosfAxis ?? 0 : undefined);
 }
 
 /** Per-channel ranges streamed alongside the histogram (needed for MOSF only). */

@@ -83,7 +83,12 @@ test('MOSF takes the median of per-channel scales, so one outlier channel does n
     max: [0, 1, 2, 3, 4].map((c) => Math.max(...x.subarray(c * 64, c * 64 + 64))),
   });
   assert.equal(ph.scales[0], p.scales[0]);
-  assert.throws(() => calibrate(t, { format: 'int8', granularity: { kind: 'channel', axis: 0 }, calibration: { kind: 'mosf' } }), isFormatError);
+  // per-channel granularity + MOSF = those channel scales folded into one
+  const folded = calibrate(t, { format: 'int8', granularity: { kind: 'channel', axis: 0 }, calibration: { kind: 'mosf' } });
+  assert.deepEqual(folded.granularity, { kind: 'tensor' });
+  assert.equal(folded.scales[0], p.scales[0]);
+  assert.equal(folded.calibration, 'mosf:0');
+  assert.throws(() => calibrate(t, { format: 'int8', granularity: { kind: 'group', axis: 1, size: 32 }, calibration: { kind: 'mosf' } }), isFormatError);
   assert.throws(() => calibrateFromHistogram(h, { format: 'int8', calibration: { kind: 'mosf' } }), QuantLensError);
 });
 
