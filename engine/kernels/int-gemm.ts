@@ -145,7 +145,7 @@ export function gemmWithEpilogue(mod: KernelModule, w: IntWeights, aPtr: number,
   if (w.layout === 'panels') {
     const np = Math.ceil(w.n / 8);
     const s = mod.scratch(m * w.kp * 2);
-    mod.k.widen_i16(aPtr, m * w.kp, enc.signed ? 1 : 0, s);
+    mod.k.pack_s16(aPtr, m, w.kp, w.kp, enc.signed ? 1 : 0, s);
     const c = mod.scratch(m * np * 32);
     mod.k.gemm_panels(s, m, w.kp, w.ptr, np, 1, c, np * 8);
     finish(mod, w, c, m, w.n, np * 8, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
@@ -169,7 +169,7 @@ export function lowbitRaw(mod: KernelModule, w: IntWeights, aPtr: number, m: num
     mod.k.gemm_lowbit_relaxed(aPtr, m, w.kp, panelPtr, np, w.bits, c, np * 8);
   } else {
     const s = mod.scratch(m * w.kp * 2);
-    mod.k.widen_i16(aPtr, m * w.kp, 0, s);
+    mod.k.pack_s16(aPtr, m, w.kp, w.kp, 0, s);
     const p8 = mod.scratch(np * w.kp * 8);
     mod.k.unpack_lowbit(panelPtr, np, w.kp, w.bits, p8);
     mod.k.gemm_panels(s, m, w.kp, p8, np, 0, c, np * 8);
@@ -197,7 +197,7 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
   if (wts.layout === 'rows') {
     const np = Math.ceil(pixels / 8);
     const s = mod.scratch(g.cout * wts.kp * 2);
-    mod.k.widen_i16(wts.ptr, g.cout * wts.kp, 1, s);
+    for (let gi = 0; gi < g.group; gi++) mod.k.pack_s16(wts.ptr + gi * opg * wts.kp, opg, wts.kp, wts.kp, 1, s + gi * opg * wts.kp * 2);
     const panels = mod.scratch(np * wts.kp * 8);
     const tmp = mod.scratch(np * wts.kp * 8);
     const colSum = mod.scratch(np * 32);

@@ -53,7 +53,18 @@ export function im2colRef(src: Uint8Array, g: Im2colGeometry, kp: number, padByt
   return out;
 }
 
-/** gemm_panels: C[i·(8·np) + j] = Σ_k S[i,k]·P[k,j]; S int16 rows of kp, P 8-column panels of k pairs. */
+/** pack_s16: row quads ([r0 k0, r0 k1, r1 k0, … r3 k1] per k pair) then the m mod 4 tail rows, as int16. */
+export function packS16Ref(rows: Int16Array, m: number, kp: number): Int16Array {
+  const out = new Int16Array(m * kp);
+  const quads = m >> 2;
+  for (let r = 0; r < quads; r++) for (let j = 0; j < 4; j++) for (let t = 0; t < kp; t++) {
+    out[r * kp * 4 + (t >> 1) * 8 + j * 2 + (t & 1)] = rows[(4 * r + j) * kp + t];
+  }
+  for (let i = quads * 4; i < m; i++) for (let t = 0; t < kp; t++) out[i * kp + t] = rows[i * kp + t];
+  return out;
+}
+
+/** gemm_panels: C[i·(8·np) + j] = Σ_k S[i,k]·P[k,j]; S given as plain int16 rows of kp, P 8-column panels of k pairs. */
 export function gemmPanelsRef(s: Int16Array, m: number, kp: number, panels: Uint8Array, np: number, signedP: boolean): Int32Array {
   const ldc = np * 8;
   const c = new Int32Array(m * ldc);

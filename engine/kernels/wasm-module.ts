@@ -19,7 +19,7 @@ export interface KernelExports {
   row_sums(a: number, rows: number, k: number, stride: number, signed: number, out: number): void;
   im2col(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, dst: number): void;
   gemm_panels(s: number, m: number, kp: number, p: number, np: number, signedP: number, c: number, ldc: number): void;
-  widen_i16(src: number, count: number, signed: number, dst: number): void;
+  pack_s16(src: number, m: number, kp: number, stride: number, signed: number, dst: number): void;
   panel_col_sums(p: number, np: number, kp: number, signed: number, out: number): void;
   im2col_panels(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, tmp: number, dst: number): void;
   unpack_lowbit(w: number, np: number, kp: number, bits: number, dst: number): void;

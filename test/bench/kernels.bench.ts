@@ -30,18 +30,20 @@ const quick = process.argv.includes('--quick');
 type Runner = () => unknown;
 
 /**
- * Best wall time (ms) of each runner, measured round-robin so all see the same machine state. The minimum,
- * not the median: on a shared machine it is the estimate least disturbed by other processes.
+ * Best time (ms) of each runner, measured round-robin so all see the same machine state. Time is this
+ * process's CPU time (user + system; every runner is single-threaded) and the minimum over the samples is
+ * kept: on a shared machine that is the estimate least disturbed by other processes.
  */
-async function timeSideBySide(runners: Runner[], minMs = quick ? 150 : 600): Promise<number[]> {
+async function timeSideBySide(runners: Runner[], minMs = quick ? 200 : 1000): Promise<number[]> {
   for (const r of runners) { await r(); await r(); }
   const samples: number[][] = runners.map(() => []);
   const start = performance.now();
   while (performance.now() - start < minMs * runners.length || samples[0].length < 5) {
     for (let i = 0; i < runners.length; i++) {
-      const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await runners[i]();
-      samples[i].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      samples[i].push((c.user + c.system) / 1000);
     }
   }
   return samples.map((s) => Math.min(...s));

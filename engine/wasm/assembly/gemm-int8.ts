@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // W8A8 integer GEMM, int32 accumulation: C[i·ldc + j] = Σ_k S[i,k]·P[k,j] (the raw product; zero points,
-// bias and scales are applied by epilogue.ts). S ("splat side") is int16 rows of kp values (kp even); P is
-// int8 panels of 8 columns: panel q holds, for each k pair, 16 bytes [k0 j0, k1 j0, k0 j1, k1 j1, … k1 j7].
-// Each step splats one (k, k+1) pair of a row and multiplies it against 4 columns with i32x4.dot_i16x8_s, so
-// a 4-row × 8-column tile costs 8 dots and 8 adds per 64 multiply-adds. MatMul puts activations on S and
-// weights in P; Conv puts weights on S and im2col'd activations in P (output rows = channels = NCHW).
-// Scalar twin: engine/kernels/reference.ts.
+// bias and scales are applied by epilogue.ts). P is int8 panels of 8 columns: panel q holds, for each k pair,
+// 16 bytes [k0 j0, k1 j0, k0 j1, k1 j1, … k1 j7]. S (the "splat side") is int16, packed by pack_s16 in row
+// quads — for each k pair 16 bytes [r0 k0, r0 k1, r1 k0, r1 k1, … r3 k1] — followed by the m mod 4 tail rows
+// as plain int16 rows. A quad and a panel advance by the same 16 bytes per k pair, so one induction variable
+// and constant offsets address both. Each step splats one (k, k+1) pair of a row and multiplies it against 4
+// columns with i32x4.dot_i16x8_s: a 4-row × 8-column tile costs 8 dots and 8 adds per 64 multiply-adds.
+// MatMul puts activations on S and weights in P; Conv puts weights on S and im2col'd activations in P (output
+// rows = channels = NCHW). Scalar twin: engine/kernels/reference.ts.
 
-// Cache blocking: k in chunks of KC (a panel chunk of KC·8 bytes and four S row chunks stay in L1), rows of S
-// in blocks of ROW_BLOCK_BYTES (stay in L2 while every panel passes).
+// Cache blocking: k in chunks of KC (a panel chunk of KC·8 bytes and a quad chunk stay in L1), quads of S in
+// blocks of ROW_BLOCK_BYTES (stay in L2 while every panel passes).
 const KC: i32 = 512;
 const ROW_BLOCK_BYTES: i32 = 160 * 1024;
 
@@ -20,78 +22,112 @@ const ROW_BLOCK_BYTES: i32 = 160 * 1024;
   return i32x4.add(c, i32x4.dot_i16x8_s(a, b));
 }
 
-/** See the file comment; `signedP` selects sign or zero extension of the panel bytes. */
+/**
+ * Packs m rows of bytes (row stride `stride`, k ≤ kp values used, zero beyond) as the int16 S side:
+ * ⌊m/4⌋ quads of kp·8 bytes, then the tail rows as kp int16 each.
+ */
+export function pack_s16(src: usize, m: i32, kp: i32, stride: i32, signed: i32, dst: usize): void {
+  const quads = m >> 2;
+  for (let r = 0; r < quads; r++) {
+    const d = dst + <usize>r * <usize>kp * 8;
+    for (let j = 0; j < 4; j++) {
+      const row = src + <usize>(4 * r + j) * <usize>stride;
+      for (let t = 0; t < kp; t += 2) {
+        const o = d + <usize>t * 8 + <usize>j * 4;
+        if (signed) { store<i16>(o, <i16>load<i8>(row + t)); store<i16>(o + 2, <i16>load<i8>(row + t + 1)); }
+        else { store<i16>(o, <i16>load<u8>(row + t)); store<i16>(o + 2, <i16>load<u8>(row + t + 1)); }
+      }
+    }
+  }
+  const tail = dst + <usize>quads * <usize>kp * 8;
+  for (let i = quads * 4; i < m; i++) {
+    const row = src + <usize>i * <usize>stride;
+    const o = tail + <usize>(i - quads * 4) * <usize>kp * 2;
+    if (signed) for (let t = 0; t < kp; t++) store<i16>(o + <usize>t * 2, <i16>load<i8>(row + t));
+    else for (let t = 0; t < kp; t++) store<i16>(o + <usize>t * 2, <i16>load<u8>(row + t));
+  }
+}
+
+/** See the file comment; s is packed by pack_s16; `signedP` selects sign or zero extension of the panel bytes. */
 export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signedP: i32, c: usize, ldc: i32): void {
-  const rowBytes = <usize>kp * 2;
+  const quads = m >> 2;
+  const quadBytes = <usize>kp * 8;
   const panelBytes = <usize>kp * 8;
+  const tail = s + <usize>quads * quadBytes;
   for (let k0 = 0; k0 < kp; k0 += KC) {
     const kc = min(KC, kp - k0);
-    let mb = ROW_BLOCK_BYTES / (kc * 2);
-    mb = mb < 4 ? 4 : mb & ~3;
+    const chunkBytes = <usize>kc * 8;
+    let qb = ROW_BLOCK_BYTES / (kc * 8);
+    qb = qb < 1 ? 1 : qb;
     const first = k0 == 0;
-    for (let i0 = 0; i0 < m; i0 += mb) {
-      const i1 = min(m, i0 + mb);
+    for (let r0 = 0; r0 < quads; r0 += qb) {
+      const r1 = min(quads, r0 + qb);
       for (let q = 0; q < np; q++) {
         const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
         const cq = c + <usize>q * 32;
-        const sk = s + <usize>k0 * 2;
-        const kcBytes = <usize>kc * 8;
-        if (signedP) tiles(sk, i0, i1, rowBytes, pp, kcBytes, true, cq, ldc, first);
-        else tiles(sk, i0, i1, rowBytes, pp, kcBytes, false, cq, ldc, first);
+        if (signedP) quadTiles(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, true, cq, ldc, first);
+        else quadTiles(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, false, cq, ldc, first);
+      }
+    }
+    for (let i = quads * 4; i < m; i++) {
+      const sr = tail + <usize>(i - quads * 4) * <usize>kp * 2 + <usize>k0 * 2;
+      for (let q = 0; q < np; q++) {
+        const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
+        const r = c + <usize>i * <usize>ldc * 4 + <usize>q * 32;
+        if (signedP) rowTile(sr, pp, chunkBytes, true, r, first);
+        else rowTile(sr, pp, chunkBytes, false, r, first);
       }
     }
   }
 }
 
-@inline function tiles(s: usize, i0: i32, i1: i32, rowBytes: usize, pp: usize, chunkBytes: usize, signed: bool, cq: usize, ldc: i32, first: bool): void {
+@inline function quadTiles(s: usize, r0: i32, r1: i32, quadBytes: usize, pp: usize, chunkBytes: usize, signed: bool, cq: usize, ldc: i32, first: bool): void {
   const ldcBytes = <usize>ldc * 4;
-  let i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    const s0 = s + <usize>i * rowBytes, s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
-    const r0 = cq + <usize>i * ldcBytes, r1 = r0 + ldcBytes, r2 = r1 + ldcBytes, r3 = r2 + ldcBytes;
+  for (let r = r0; r < r1; r++) {
+    const sp = s + <usize>r * quadBytes;
+    const c0 = cq + <usize>(r * 4) * ldcBytes, c1 = c0 + ldcBytes, c2 = c1 + ldcBytes, c3 = c2 + ldcBytes;
     let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     if (!first) {
-      c00 = v128.load(r0); c01 = v128.load(r0, 16); c10 = v128.load(r1); c11 = v128.load(r1, 16);
-      c20 = v128.load(r2); c21 = v128.load(r2, 16); c30 = v128.load(r3); c31 = v128.load(r3, 16);
+      c00 = v128.load(c0); c01 = v128.load(c0, 16); c10 = v128.load(c1); c11 = v128.load(c1, 16);
+      c20 = v128.load(c2); c21 = v128.load(c2, 16); c30 = v128.load(c3); c31 = v128.load(c3, 16);
     }
-    let o: usize = 0;
-    for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
-      const b0 = ld(pp + k, signed), b1 = ld(pp + k + 8, signed);
-      let a = v128.load32_splat(s0 + o);
+    for (let k: usize = 0; k < chunkBytes; k += 32) {
+      let b0 = ld(pp + k, signed), b1 = ld(pp + k + 8, signed);
+      let a = v128.load32_splat(sp + k);
       c00 = acc(c00, a, b0); c01 = acc(c01, a, b1);
-      a = v128.load32_splat(s1 + o);
+      a = v128.load32_splat(sp + k, 4);
       c10 = acc(c10, a, b0); c11 = acc(c11, a, b1);
-      a = v128.load32_splat(s2 + o);
+      a = v128.load32_splat(sp + k, 8);
       c20 = acc(c20, a, b0); c21 = acc(c21, a, b1);
-      a = v128.load32_splat(s3 + o);
+      a = v128.load32_splat(sp + k, 12);
+      c30 = acc(c30, a, b0); c31 = acc(c31, a, b1);
+      b0 = ld(pp + k + 16, signed); b1 = ld(pp + k + 24, signed);
+      a = v128.load32_splat(sp + k, 16);
+      c00 = acc(c00, a, b0); c01 = acc(c01, a, b1);
+      a = v128.load32_splat(sp + k, 20);
+      c10 = acc(c10, a, b0); c11 = acc(c11, a, b1);
+      a = v128.load32_splat(sp + k, 24);
+      c20 = acc(c20, a, b0); c21 = acc(c21, a, b1);
+      a = v128.load32_splat(sp + k, 28);
       c30 = acc(c30, a, b0); c31 = acc(c31, a, b1);
     }
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-    v128.store(r3, c30); v128.store(r3, c31, 16);
-  }
-  for (; i < i1; i++) {
-    const s0 = s + <usize>i * rowBytes;
-    const r0 = cq + <usize>i * ldcBytes;
-    let c00 = i32x4.splat(0), c01 = c00;
-    if (!first) { c00 = v128.load(r0); c01 = v128.load(r0, 16); }
-    let o: usize = 0;
-    for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
-      const a = v128.load32_splat(s0 + o);
-      c00 = acc(c00, a, ld(pp + k, signed));
-      c01 = acc(c01, a, ld(pp + k + 8, signed));
-    }
-    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(c0, c00); v128.store(c0, c01, 16);
+    v128.store(c1, c10); v128.store(c1, c11, 16);
+    v128.store(c2, c20); v128.store(c2, c21, 16);
+    v128.store(c3, c30); v128.store(c3, c31, 16);
   }
 }
 
-/** Widens rows × kp bytes (signed or unsigned) to int16 (the S side of gemm_panels). */
-export function widen_i16(src: usize, count: i32, signed: i32, dst: usize): void {
-  let i = 0;
-  if (signed) for (; i + 8 <= count; i += 8) v128.store(dst + <usize>i * 2, v128.load8x8_s(src + i));
-  else for (; i + 8 <= count; i += 8) v128.store(dst + <usize>i * 2, v128.load8x8_u(src + i));
-  for (; i < count; i++) store<i16>(dst + <usize>i * 2, signed ? <i16>load<i8>(src + i) : <i16>load<u8>(src + i));
+@inline function rowTile(sr: usize, pp: usize, chunkBytes: usize, signed: bool, r: usize, first: bool): void {
+  let c00 = i32x4.splat(0), c01 = c00;
+  if (!first) { c00 = v128.load(r); c01 = v128.load(r, 16); }
+  let o: usize = 0;
+  for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
+    const a = v128.load32_splat(sr + o);
+    c00 = acc(c00, a, ld(pp + k, signed));
+    c01 = acc(c01, a, ld(pp + k + 8, signed));
+  }
+  v128.store(r, c00); v128.store(r, c01, 16);
 }
 
 /** Per-column sums of the first k rows of panel data (np panels of kp·8 bytes), as unsigned or signed bytes. */

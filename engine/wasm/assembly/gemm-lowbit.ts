@@ -10,15 +10,36 @@
 // 11.x Liftoff drops its accumulator.) Plain SIMD: the panels are unpacked to int8 panels (unpack_lowbit)
 // for gemm_panels. Scalar twin: engine/kernels/reference.ts.
 
-@inline function field(v: v128, shift: i32, mask: v128): v128 {
-  return v128.and(i8x16.shr_u(v, shift), mask);
+// The logical vectors of one 16-byte group, extracted with constant shifts (a variable i8x16.shr_u costs V8
+// a mask computation per use), are staged here.
+const FIELDS: usize = memory.data(128, 16);
+
+@inline function extractFields(g: v128, bits: i32): void {
+  if (bits == 4) {
+    v128.store(FIELDS, v128.and(g, i8x16.splat(0x0f)));
+    v128.store(FIELDS, i8x16.shr_u(g, 4), 16);
+  } else if (bits == 2) {
+    const m = i8x16.splat(3);
+    v128.store(FIELDS, v128.and(g, m));
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 2), m), 16);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 4), m), 32);
+    v128.store(FIELDS, i8x16.shr_u(g, 6), 48);
+  } else {
+    const m = i8x16.splat(1);
+    v128.store(FIELDS, v128.and(g, m));
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 1), m), 16);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 2), m), 32);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 3), m), 48);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 4), m), 64);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 5), m), 80);
+    v128.store(FIELDS, v128.and(i8x16.shr_u(g, 6), m), 96);
+    v128.store(FIELDS, i8x16.shr_u(g, 7), 112);
+  }
 }
 
 /** Unpacks np low-bit panels into the int8 panel layout of gemm_panels (k pairs × 8 columns). */
 export function unpack_lowbit(w: usize, np: i32, kp: i32, bits: i32, dst: usize): void {
   const fields = 8 / bits;
-  const maskBits: i32 = (1 << bits) - 1;
-  const mask = i8x16.splat(<i8>maskBits);
   const srcPanel = <usize>kp * bits;
   const dstPanel = <usize>kp * 8;
   for (let q = 0; q < np; q++) {
@@ -26,9 +47,9 @@ export function unpack_lowbit(w: usize, np: i32, kp: i32, bits: i32, dst: usize)
     const d = dst + <usize>q * dstPanel;
     let t = 0;
     for (let off: usize = 0; off < srcPanel; off += 16) {
-      const g = v128.load(src + off);
+      extractFields(v128.load(src + off), bits);
       for (let f = 0; f < fields; f += 2, t++) {
-        const v0 = field(g, f * bits, mask), v1 = field(g, (f + 1) * bits, mask);
+        const v0 = v128.load(FIELDS + <usize>f * 16), v1 = v128.load(FIELDS + <usize>f * 16, 16);
         const o = d + <usize>t * 32;
         v128.store(o, i8x16.shuffle(v0, v1, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29));
         v128.store(o, i8x16.shuffle(v0, v1, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), 16);
@@ -58,26 +79,29 @@ export function gemm_lowbit_relaxed(a: usize, m: i32, kp: i32, w: usize, np: i32
 
 function relaxedGemm(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c: usize, ldc: i32): void {
   const fields = 8 / bits;
-  const maskBits: i32 = (1 << bits) - 1;
-  const mask = i8x16.splat(<i8>maskBits);
   const panelBytes = <usize>kp * bits;
   // int16 sums stay below 2^15: each k quad adds at most 2·128·(2^bits − 1) per lane
   const quadsPerFlush = bits == 4 ? 8 : 32;
   const ldcBytes = <usize>ldc * 4;
   memory.fill(c, 0, <usize>m * ldcBytes);
+  // rows in blocks that stay in L2 while every panel passes
+  let mb = (128 * 1024) / kp;
+  mb = mb < 4 ? 4 : mb & ~3;
+  for (let i0 = 0; i0 < m; i0 += mb) {
+  const i1 = min(m, i0 + mb);
   for (let q = 0; q < np; q++) {
     const wp = w + <usize>q * panelBytes;
     const cq = c + <usize>q * 32;
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
+    let i = i0;
+    for (; i + 4 <= i1; i += 4) {
       const a0 = a + <usize>i * kp, a1 = a0 + kp, a2 = a1 + kp, a3 = a2 + kp;
       const r0 = cq + <usize>i * ldcBytes, r1 = r0 + ldcBytes, r2 = r1 + ldcBytes, r3 = r2 + ldcBytes;
       let s00 = i16x8.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
       let t = 0, steps = 0;
       for (let off: usize = 0; off < panelBytes; off += 16) {
-        const g = v128.load(wp + off);
+        extractFields(v128.load(wp + off), bits);
         for (let f = 0; f < fields; f += 2, t++) {
-          const v0 = field(g, f * bits, mask), v1 = field(g, (f + 1) * bits, mask);
+          const v0 = v128.load(FIELDS + <usize>f * 16), v1 = v128.load(FIELDS + <usize>f * 16, 16);
           const ko = <usize>t * 4;
           let x = v128.load32_splat(a0 + ko);
           s00 = i16x8.add(s00, i16x8.relaxed_dot_i8x16_i7x16_s(x, v0)); s01 = i16x8.add(s01, i16x8.relaxed_dot_i8x16_i7x16_s(x, v1));
@@ -98,17 +122,17 @@ function relaxedGemm(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c:
       flush(r0, s00); flush(r0 + 16, s01); flush(r1, s10); flush(r1 + 16, s11);
       flush(r2, s20); flush(r2 + 16, s21); flush(r3, s30); flush(r3 + 16, s31);
     }
-    for (; i < m; i++) {
+    for (; i < i1; i++) {
       const a0 = a + <usize>i * kp;
       const r0 = cq + <usize>i * ldcBytes;
       let s00 = i16x8.splat(0), s01 = s00;
       let t = 0, steps = 0;
       for (let off: usize = 0; off < panelBytes; off += 16) {
-        const g = v128.load(wp + off);
+        extractFields(v128.load(wp + off), bits);
         for (let f = 0; f < fields; f += 2, t++) {
           const x = v128.load32_splat(a0 + <usize>t * 4);
-          s00 = i16x8.add(s00, i16x8.relaxed_dot_i8x16_i7x16_s(x, field(g, f * bits, mask)));
-          s01 = i16x8.add(s01, i16x8.relaxed_dot_i8x16_i7x16_s(x, field(g, (f + 1) * bits, mask)));
+          s00 = i16x8.add(s00, i16x8.relaxed_dot_i8x16_i7x16_s(x, v128.load(FIELDS + <usize>f * 16)));
+          s01 = i16x8.add(s01, i16x8.relaxed_dot_i8x16_i7x16_s(x, v128.load(FIELDS + <usize>f * 16, 16)));
           if (++steps == quadsPerFlush) {
             steps = 0;
             flush(r0, s00); flush(r0 + 16, s01);
@@ -118,5 +142,6 @@ function relaxedGemm(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c:
       }
       flush(r0, s00); flush(r0 + 16, s01);
     }
+  }
   }
 }

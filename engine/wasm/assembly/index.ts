@@ -2,7 +2,7 @@
 // Entry of the kernel module. Built twice by scripts/build-wasm.mjs (plain SIMD and relaxed SIMD) with an
 // imported memory: the TypeScript side (engine/kernels/wasm-module.ts) owns allocation above heap_base().
 export { quantize_rows, row_sums, im2col } from './quantize';
-export { gemm_panels, widen_i16, panel_col_sums, im2col_panels } from './gemm-int8';
+export { gemm_panels, pack_s16, panel_col_sums, im2col_panels } from './gemm-int8';
 export { unpack_lowbit, gemm_lowbit_relaxed, lowbit_signed_activations } from './gemm-lowbit';
 export { finish_dequant, finish_requant } from './epilogue';
 export { decode_cols, gemm_f32 } from './gemm-f32';

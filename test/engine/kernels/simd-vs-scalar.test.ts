@@ -73,7 +73,7 @@ test(`im2col equals its reference (${level})`, () => {
 test(`int8 panel GEMM, widening, panel sums and im2col panels equal their references (${level})`, () => {
   const mod = new KernelModule(level);
   const r = rng(9);
-  for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 17], [4, 8], [9, 13]]) {
+  for (const k of AWKWARD) for (const [m, n] of [[1, 1], [3, 17], [4, 8], [9, 13], [12, 5]]) {
     if (k === 4095 && m * n > 40) continue;
     const kp = Math.ceil(k / 4) * 4, np = Math.ceil(n / 8);
     for (const signed of [true, false]) {
@@ -84,9 +84,9 @@ test(`int8 panel GEMM, widening, panel sums and im2col panels equal their refere
       mod.resetScratch();
       const bp = mod.scratch(bytes.length), pp = mod.scratch(panels.length), sp = mod.scratch(m * kp * 2), cp = mod.scratch(m * np * 32), cs = mod.scratch(np * 32);
       mod.put(bp, bytes); mod.put(pp, panels);
-      mod.k.widen_i16(bp, m * kp, signed ? 1 : 0, sp);
+      mod.k.pack_s16(bp, m, kp, kp, signed ? 1 : 0, sp);
       const s16 = Int16Array.from(bytes, (b) => (signed && b > 127 ? b - 256 : b));
-      i32Equal(Int32Array.from(new Int16Array(mod.memory.buffer, sp, m * kp)), Int32Array.from(s16), `widen k=${k}`);
+      i32Equal(Int32Array.from(new Int16Array(mod.memory.buffer, sp, m * kp)), Int32Array.from(ref.packS16Ref(s16, m, kp)), `pack_s16 m=${m} k=${k}`);
       mod.k.gemm_panels(sp, m, kp, pp, np, signed ? 1 : 0, cp, np * 8);
       i32Equal(mod.i32(cp, m * np * 8).slice(), ref.gemmPanelsRef(s16, m, kp, panels, np, signed), `gemm_panels m=${m} n=${n} k=${k} signed=${signed}`);
       mod.k.panel_col_sums(pp, np, kp, signed ? 1 : 0, cs);
