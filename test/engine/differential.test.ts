@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Differential test against onnxruntime-node: every supported conformance model and every samples/*.onnx model,
-// fed seeded random inputs, gives the same outputs as onnxruntime within |Δ| ≤ 1e-5 + 1e-4·|reference|.
+// Differential test against onnxruntime-node: every supported conformance model and every samples/*.onnx model
+// (at batch 1 and 3 for their symbolic batch dim), fed seeded random inputs, gives the same outputs as
+// onnxruntime within |Δ| ≤ 1e-5 + 1e-4·|reference|.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,7 @@ const ORT_CANNOT_RUN = new Set([
 type Outcome = { failures: string[]; ran: boolean };
 
 /** Random float inputs; integer inputs (indices, target shapes) come from `stored` when given, since random ones are meaningless. */
-async function differential(file: string, label: string, seed: number, stored?: Record<string, Tensor>): Promise<Outcome> {
+async function differential(file: string, label: string, seed: number, stored?: Record<string, Tensor>, batch = 1): Promise<Outcome> {
   const model = await load(file);
   let program;
   try {
@@ -39,7 +40,7 @@ async function differential(file: string, label: string, seed: number, stored?: 
     throw e;
   }
   const feedsFor = (s: number): Record<string, Tensor> => {
-    const f = randomFeeds(model.graph.inputs, s);
+    const f = randomFeeds(model.graph.inputs, s, batch);
     for (const v of model.graph.inputs) if (stored?.[v.name] && !v.dtype.startsWith('float')) f[v.name] = stored[v.name];
     return f;
   };
@@ -78,8 +79,10 @@ test('conformance models agree with onnxruntime-node on seeded random inputs', a
 
 for (const file of samples) {
   test(`sample ${path.basename(file)} agrees with onnxruntime-node`, async () => {
-    const r = await differential(file, path.basename(file), 42);
-    assert.ok(r.ran, 'the sample must compile and run in both engines');
-    assert.deepEqual(r.failures, []);
+    for (const batch of [1, 3]) {
+      const r = await differential(file, `${path.basename(file)} batch ${batch}`, 42, undefined, batch);
+      assert.ok(r.ran, 'the sample must compile and run in both engines');
+      assert.deepEqual(r.failures, []);
+    }
   });
 }

@@ -58,12 +58,12 @@ export function rng(seed: number): () => number {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
 }
 
-/** Seeded inputs for every graph input (symbolic dims → 1; floats in [-1, 1), integers in [0, 4)). */
-export function randomFeeds(inputs: ValueInfo[], seed: number): Record<string, Tensor> {
+/** Seeded inputs for every graph input (symbolic dims → `symbolic`; floats in [-1, 1), integers in [0, 4)). */
+export function randomFeeds(inputs: ValueInfo[], seed: number, symbolic = 1): Record<string, Tensor> {
   const r = rng(seed);
   const feeds: Record<string, Tensor> = {};
   for (const v of inputs) {
-    const dims = (v.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const dims = (v.shape ?? []).map((d) => (typeof d === 'number' ? d : symbolic));
     const n = elementCount(dims);
     if (v.dtype === 'int64') feeds[v.name] = { dtype: 'int64', dims, data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 4))) };
     else if (v.dtype === 'int32') feeds[v.name] = { dtype: 'int32', dims, data: Int32Array.from({ length: n }, () => Math.floor(r() * 4)) };
