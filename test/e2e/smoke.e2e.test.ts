@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   EXTENSION_ID, REPO, activeTabLabel, extensionHostLog, installedExtensions, openFile, openWorkbench, runCommand,
-  screenshot, waitForActivation, waitForWebviewFrame, type Workbench,
+  screenshot, step, waitForActivation, waitForWebviewFrame, type Workbench,
 } from './harness';
 
 let wb: Workbench;
@@ -33,24 +33,26 @@ test('opening samples/cnn.onnx activates QuantLens and shows the model editor we
   const editor = manifest.contributes.customEditors.find((e: { viewType: string }) => e.viewType === 'quantlens.modelEditor');
   assert.ok(editor, 'package.json contributes the quantlens.modelEditor custom editor');
 
-  await openFile(wb.page, 'samples/cnn.onnx');
-  const activation = await waitForActivation(wb);
-  assert.match(activation, /quantlens\.quantlens/);
-  assert.equal(await activeTabLabel(wb.page), 'cnn.onnx');
-
-  // The webview shows the model: a layer of the CNN (its BatchNormalization ops) appears in the document.
-  const frame = await waitForWebviewFrame(wb.page, { timeout: 120_000 });
-  await frame.waitForFunction(() => document.body.innerText.includes('BatchNormalization'), undefined, { timeout: 120_000 });
+  await step(wb, 'smoke-open-model', async () => {
+    await openFile(wb.page, 'samples/cnn.onnx');
+    assert.match(await waitForActivation(wb), /activationEvent: 'onCustomEditor:quantlens\.modelEditor'/);
+    assert.equal(await activeTabLabel(wb.page), 'cnn.onnx');
+    // The webview shows the model: the CNN's BatchNormalization layers appear in its document.
+    const frame = await waitForWebviewFrame(wb.page, { timeout: 120_000 });
+    await frame.waitForFunction(() => document.body.innerText.includes('BatchNormalization'), undefined, { timeout: 120_000 });
+  });
   const file = await screenshot(wb.page, 'smoke-model-editor');
   console.log(`screenshot: ${path.relative(REPO, file)}`);
   assert.doesNotMatch(extensionHostLog(wb.server), /Activating extension 'quantlens\.quantlens' failed/);
 });
 
 test('"QuantLens: Open Sample Model" from the command palette opens a sample in the model editor', { timeout: 120_000 }, async () => {
-  await runCommand(wb.page, 'View: Close All Editors');
-  await wb.page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
-  await runCommand(wb.page, 'QuantLens: Open Sample Model');
-  await wb.page.waitForFunction(() => /\.onnx$/.test(document.querySelector('.tabs-container .tab.active .label-name')?.textContent?.trim() ?? ''), undefined, { timeout: 60_000 });
-  await waitForWebviewFrame(wb.page, { timeout: 60_000 });
+  await step(wb, 'smoke-open-sample', async () => {
+    await runCommand(wb.page, 'View: Close All Editors');
+    await wb.page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
+    await runCommand(wb.page, 'QuantLens: Open Sample Model');
+    await wb.page.waitForFunction(() => /\.onnx$/.test(document.querySelector('.tabs-container .tab.active .label-name')?.textContent?.trim() ?? ''), undefined, { timeout: 60_000 });
+    await waitForWebviewFrame(wb.page, { selector: '[role=grid]', timeout: 60_000 });
+  });
   await screenshot(wb.page, 'smoke-open-sample');
 });

@@ -140,3 +140,19 @@ export async function waitForActivation(wb: Workbench, extensionId = EXTENSION_I
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Runs one scenario step; if it throws, saves test-artifacts/e2e/<name>-failure.png and rethrows with the tail of
+ * the extension host log and the browser console errors attached, so a CI failure explains itself.
+ */
+export async function step<T>(wb: Workbench, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const shot = await screenshot(wb.page, `${name}-failure`).catch(() => '(no screenshot)');
+    const err = e instanceof Error ? e : new Error(String(e));
+    err.message += `\n--- screenshot: ${shot}\n--- extension host log (tail):\n${extensionHostLog(wb.server).slice(-3000)}` +
+      `\n--- browser console errors:\n${wb.consoleErrors.slice(-10).join('\n')}`;
+    throw err;
+  }
+}
