@@ -104,7 +104,8 @@ export async function activationHistogram(doc: OnnxModelDocument, layer: string,
   const channels = acc.channels();
   const channelRanges = channels ? Array.from(channels.min, (min, c) => ({ channel: c, min, max: channels.max[c] })) : [];
   const clipRanges: ClipRange[] = CLIP_METHODS.map(({ label, method }) => {
-    const p = calibrateFromHistogram(h, { format: 'int8', granularity: { kind: 'tensor' }, calibration: method });
+    // a non-negative tensor (Softmax, ReLU output) clips one-sided: unsigned codes
+    const p = calibrateFromHistogram(h, { format: h.min >= 0 ? 'uint8' : 'int8', granularity: { kind: 'tensor' }, calibration: method });
     const { clipRange } = gridOnHistogram(h, p);
     return { method: label, min: clipRange[0], max: clipRange[1] };
   });

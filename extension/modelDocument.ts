@@ -34,6 +34,7 @@ export class OnnxModelDocument extends Disposable implements vscode.CustomDocume
 
   private _report: Report;
   private _analysed = false;
+  private _analysedReport: Report | undefined;
   private _config: { path: string; config: QuantConfig } | undefined;
 
   private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
@@ -56,6 +57,8 @@ export class OnnxModelDocument extends Disposable implements vscode.CustomDocume
   get path(): string { return this.uri.fsPath; }
   get report(): Report { return this._report; }
   get analysed(): boolean { return this._analysed; }
+  /** The analysis report as the worker returned it (before the config's formats are applied). */
+  get analysedReport(): Report | undefined { return this._analysedReport; }
   get config(): { path: string; config: QuantConfig } | undefined { return this._config; }
   get sha256(): string { return this.inspected.model.sha256; }
 
@@ -67,6 +70,7 @@ export class OnnxModelDocument extends Disposable implements vscode.CustomDocume
   /** Replace the report with an analysed one (same model), keeping the config's formats on the layers. */
   setAnalysis(report: Report): void {
     this._analysed = true;
+    this._analysedReport = report;
     this._report = this.withFormats(report);
     this._onDidChangeReport.fire();
   }

@@ -5,12 +5,15 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
+import type { Report } from '../analysis/report';
 import type { OnnxModelDocument } from './modelDocument';
 
 export class ModelRegistry extends Disposable {
   private readonly documents = new Set<OnnxModelDocument>();
   private active: OnnxModelDocument | undefined;
   private selection = new Map<OnnxModelDocument, string | null>();
+  /** Analysed reports by model path + sha256, so reopening an unchanged model keeps its analysis. */
+  private readonly analyses = new Map<string, Report>();
 
   private readonly _onDidChangeActive = this._register(new vscode.EventEmitter<OnnxModelDocument | undefined>());
   public readonly onDidChangeActive = this._onDidChangeActive.event;
@@ -25,6 +28,9 @@ export class ModelRegistry extends Disposable {
 
   add(doc: OnnxModelDocument): void {
     this.documents.add(doc);
+    const cached = this.analyses.get(`${doc.path}|${doc.sha256}`);
+    if (cached) doc.setAnalysis(cached);
+    this._register(doc.onDidChangeReport(() => { if (doc.analysed) this.analyses.set(`${doc.path}|${doc.sha256}`, doc.analysedReport!); }));
     this._register(doc.onDidDispose(() => this.remove(doc)));
   }
 

@@ -11,14 +11,16 @@ import { parseConfig } from '../../analysis/config/load';
 import { openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
 
 let wb: Workbench;
+const THEME = process.env.QUANTLENS_E2E_THEME ?? 'Default Dark Modern';
+const shot = (name: string): Promise<string> => screenshot(wb.page, `ui-${name}-${/light/i.test(THEME) ? 'light' : 'dark'}`);
 
-before(async () => { wb = await openWorkbench({ settings: { 'workbench.colorTheme': process.env.QUANTLENS_E2E_THEME ?? 'Default Dark Modern' } }); }, { timeout: 240_000 });
+before(async () => { wb = await openWorkbench({ settings: { 'workbench.colorTheme': THEME } }); }, { timeout: 240_000 });
 after(async () => { await wb?.close(); });
 
 test('right-click a layer → Quantize Layer… → int4: the panel shows the weight histogram and the accuracy delta', { timeout: 300_000 }, async () => {
   await openFile(wb.page, 'samples/cnn.onnx');
   const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
-  await screenshot(wb.page, 'ui-model-editor');
+  await shot('model-editor');
   const conv = editor.locator('.trow', { hasText: 'Conv' }).first();
   const name = await conv.getAttribute('data-layer');
   assert.ok(name, 'a Conv row');
@@ -32,7 +34,7 @@ test('right-click a layer → Quantize Layer… → int4: the panel shows the we
   assert.match(text, /top-1 accuracy/);
   assert.ok(await panel.locator('.grid-line').count() > 3, 'the int4 grid is drawn over the histogram');
   assert.ok(existsSync(path.join(wb.server.workspace, 'samples', 'cnn.quant.json')), 'the override is recorded in cnn.quant.json');
-  await screenshot(wb.page, 'ui-quantize-layer');
+  await shot('quantize-layer');
 });
 
 test('the allocation view suggests formats; Apply writes cnn.quant.json, which validates against the schema', { timeout: 600_000 }, async () => {
@@ -41,7 +43,7 @@ test('the allocation view suggests formats; Apply writes cnn.quant.json, which v
   await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
   await runCommand(wb.page, 'QuantLens: Sensitivity and Bit Allocation');
   const view = await waitForWebviewFrame(wb.page, { selector: '[data-testid="allocation-table"] tbody tr', timeout: 480_000 });
-  await screenshot(wb.page, 'ui-allocation');
+  await shot('allocation');
   await view.locator('[data-testid="apply"]').click();
   // the config exists already (Quantize Layer recorded an override): VS Code asks before replacing it
   const replace = wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Replace' });
@@ -52,6 +54,14 @@ test('the allocation view suggests formats; Apply writes cnn.quant.json, which v
   const config = parseConfig(readFileSync(file, 'utf8'), file);
   assert.equal(config.provenance?.method, 'ilp');
   await wb.page.locator('.tabs-container .tab .label-name', { hasText: 'cnn.quant.json' }).first().waitFor({ timeout: 30_000 });
+  await shot('config');
+  // the analysed model: sensitivity column with its colour scale, and a layer's detail pane
+  await runCommand(wb.page, 'View: Close All Editors');
+  await openFile(wb.page, 'samples/cnn.onnx');
+  const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await editor.locator('.trow', { hasText: 'conv2' }).first().click();
+  await editor.locator('[data-testid="layer-detail"] svg').first().waitFor({ timeout: 30_000 });
+  await shot('model-editor-selected');
 });
 
 test('the histogram panel of an attention Softmax output shows log and Tan grids', { timeout: 300_000 }, async () => {
@@ -67,7 +77,7 @@ test('the histogram panel of an attention Softmax output shows log and Tan grids
   assert.match(grids, /log2/);
   assert.match(grids, /tan/);
   assert.equal(await panel.locator('[data-testid="activation-histogram"]').getAttribute('data-log'), 'log');
-  await screenshot(wb.page, 'ui-histogram');
+  await shot('histogram');
 });
 
 test('the accuracy view compares FP32 and the config and charts the error per layer', { timeout: 300_000 }, async () => {
@@ -77,5 +87,5 @@ test('the accuracy view compares FP32 and the config and charts the error per la
   await runCommand(wb.page, 'QuantLens: Accuracy Delta');
   const view = await waitForWebviewFrame(wb.page, { selector: '[data-testid="propagation-chart"] svg', timeout: 240_000 });
   assert.match(await view.locator('[data-testid="acc-delta"]').innerText(), /pts/);
-  await screenshot(wb.page, 'ui-accuracy');
+  await shot('accuracy');
 });
