@@ -26,6 +26,25 @@ export interface Codec {
   levels(zp: number): Float64Array;
 }
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+/** Exponent (8) + leading mantissa (5) bits of a positive float32: 32 buckets per binade. */
+const BUCKET_BITS = 13;
+
+/** First threshold index ≥ the smallest positive float32 of each bucket (see TableCodec.index). */
+function bucketStarts(t: Float64Array): Int32Array {
+  const out = new Int32Array(1 << BUCKET_BITS);
+  let i = 0;
+  for (let b = 0; b < out.length; b++) {
+    U32[0] = b << (32 - 1 - BUCKET_BITS);
+    const lowest = F32[0]; // NaN for the exponent-255 buckets: they start past every threshold
+    if (lowest !== lowest) { out[b] = t.length; continue; }
+    while (i < t.length && t[i] < lowest) i++;
+    out[b] = i;
+  }
+  return out;
+}
+
 /** Uniform integer codes in [qmin, qmax]. */
 export class IntCodec implements Codec {
   readonly kind = 'int' as const;
@@ -79,7 +98,15 @@ export class TableCodec implements Codec {
     let z = 0;
     for (let i = 1; i < book.length; i++) if (Math.abs(book[i]) < Math.abs(book[z])) z = i;
     this.zeroIndex = z;
+    this.buckets = book[0] >= 0 ? bucketStarts(thresholds) : null;
   }
+
+  /**
+   * For books of non-negative levels: buckets[b] = first threshold index ≥ the smallest float32 whose top
+   * BUCKET_BITS bits (exponent + leading mantissa) are b. A value starts its search there and scans a step or
+   * two, instead of a full binary search (the hot path of FP/MX/log quantization).
+   */
+  private readonly buckets: Int32Array | null;
 
   /** Builds a codec whose thresholds are the arithmetic midpoints of the levels. */
   static nearest(bits: number, book: Float64Array, codes: Int32Array, signMagnitude: boolean): TableCodec {
@@ -88,15 +115,25 @@ export class TableCodec implements Codec {
     return new TableCodec(bits, book, codes, t, signMagnitude);
   }
 
-  /** Index into the book for value a (binary search over thresholds; ties to the even code). */
+  /** Index into the book for value a: the first threshold ≥ a (ties to the even code). */
   private index(a: number): number {
-    const t = this.thresholds;
-    let lo = 0, hi = t.length; // answer in [0, t.length]
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a > t[mid]) lo = mid + 1; else hi = mid;
+    const t = this.thresholds, n = t.length;
+    let lo: number;
+    if (this.buckets !== null && a > 0) {
+      F32[0] = a;
+      lo = this.buckets[U32[0] >>> (32 - 1 - BUCKET_BITS)];
+      // a may be a double just below fround(a)'s bucket: step back, then forward, to the exact answer
+      while (lo > 0 && a <= t[lo - 1]) lo--;
+      while (lo < n && a > t[lo]) lo++;
+    } else {
+      let hi = n;
+      lo = 0;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (a > t[mid]) lo = mid + 1; else hi = mid;
+      }
     }
-    if (lo < t.length && a === t[lo] && (this.codes[lo] & 1) === 1) return lo + 1;
+    if (lo < n && a === t[lo] && (this.codes[lo] & 1) === 1) return lo + 1;
     return lo;
   }
 

@@ -2,7 +2,10 @@
 // Exact level tables of the presets, derived by hand from their definitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FORMATS } from '../../analysis/quant/formats';
+import { FORMATS, FORMAT_IDS } from '../../analysis/quant/formats';
+import { familyRuntime } from '../../analysis/quant/families';
+import { TableCodec } from '../../analysis/quant/codec';
+import { rng } from './gen';
 import { NF4_LEVELS, logCodec, minifloatCodec, minifloatMax, tanCodec } from '../../analysis/quant/levels';
 import { calibrate } from '../../analysis/quant/calibrate';
 import { quantize, codecOf } from '../../analysis/quant/quantize';
@@ -132,4 +135,29 @@ test('pow2 weights are ±s·2^-p or zero, nearest in the linear domain', () => {
   const t = { data: x, dims: [6] };
   const r = quantize(t, calibrate(t, { format: 'pow2' }));
   assert.deepEqual(Array.from(r.dequantized), [1, 0.5, 1, -0.25, 0, -1]);
+});
+
+test('bucketed table search equals a linear reference for every table codec (thresholds, ties, doubles, extremes)', () => {
+  const r = rng(99);
+  for (const id of FORMAT_IDS) {
+    for (const signed of [false, true]) {
+      for (const v of familyRuntime(FORMATS[id], FORMATS[id].bits, signed).variants) {
+        const c = v.codec;
+        if (!(c instanceof TableCodec)) continue;
+        const t = c.thresholds;
+        const reference = (x: number) => {
+          const a = c.signMagnitude ? Math.abs(x) : x;
+          let i = 0;
+          while (i < t.length && a > t[i]) i++;
+          if (i < t.length && a === t[i] && (c.codes[i] & 1) === 1) i++;
+          const code = c.codes[i];
+          return c.signMagnitude && (x < 0 || Object.is(x, -0)) ? code | (1 << (c.bits - 1)) : code;
+        };
+        const probes: number[] = [0, -0, Infinity, -Infinity, 1e-45, 3e38, ...Array.from(t), ...Array.from(c.book)];
+        for (const x of t) probes.push(Math.fround(x), x * (1 + 1e-12), x * (1 - 1e-12), -x);
+        for (let i = 0; i < 400; i++) probes.push((r() - 0.3) * 2 * c.maxAbs * 1.2, Math.fround((r() - 0.3) * 2 * c.maxAbs) * 2 ** -Math.floor(r() * 20));
+        for (const x of probes) assert.equal(c.encode(x, 0), reference(x), `${id} signed=${signed} x=${x}`);
+      }
+    }
+  }
 });
