@@ -8,7 +8,7 @@
 import { compile } from '../../engine/index';
 import { QuantLensError } from '../../engine/errors';
 import type { ActivationAccumulator } from '../activations/accumulator';
-import { QUANT_CONFIG_VERSION, type BudgetKind, type QuantConfig, type TensorQuantSpec } from '../config/types';
+import { QUANT_CONFIG_VERSION, parseGranularity, type BudgetKind, type QuantConfig, type TensorQuantSpec } from '../config/types';
 import type { CalibrationSource } from '../data/source';
 import { calibrateActivations, evaluate, referenceRun, type ReferenceRun } from '../eval/evaluate';
 import type { LoadedModel } from '../onnx/load';
@@ -63,14 +63,29 @@ export interface SuggestResult {
   warnings: string[];
 }
 
-/** Default candidate weight formats: the INT ladder. */
-export const DEFAULT_SUGGEST_FORMATS = ['int8', 'int6', 'int5', 'int4', 'int3', 'int2'];
+/**
+ * Default candidates: the INT ladder per channel, plus per-tensor INT6/5/4 — on small layers a per-channel
+ * FP32 scale costs up to a bit per weight, and the cheaper variants let the budget go where it matters.
+ */
+export const DEFAULT_SUGGEST_FORMATS = ['int8', 'int6', 'int5', 'int4', 'int3', 'int2', 'int6:tensor', 'int5:tensor', 'int4:tensor'];
 
-/** The spec a candidate format is quantized with: per channel; MSE clipping at ≤ 4 bits where it pays. */
-export function candidateSpec(format: string): TensorQuantSpec {
+/**
+ * The spec a candidate is quantized with. A candidate is `FMT` or `FMT:GRANULARITY` (`int4:tensor`,
+ * `int4:group:64`): the format's own granularity (per channel for INT) unless given; MSE clipping for INT at
+ * ≤ 4 bits, where clipping pays.
+ */
+export function candidateSpec(candidate: string): TensorQuantSpec {
+  const [format, ...rest] = candidate.split(':');
   const f = getFormat(format);
   const spec: TensorQuantSpec = { format };
-  if (f.defaultGranularity === 'channel') spec.granularity = 'channel';
+  const gran = rest.join(':');
+  if (gran) {
+    if (!parseGranularity(gran)) throw new QuantLensError('usage', `candidate '${candidate}': granularity '${gran}' is not tensor, channel or group:N`);
+    spec.granularity = gran;
+  } else {
+    // always explicit: an override merges over the defaults and must not inherit their granularity
+    spec.granularity = f.defaultGranularity === 'group' ? `group:${f.blockSize ?? 32}` : f.defaultGranularity;
+  }
   spec.calibration = f.family === 'int' && f.bits <= 4 ? 'mse' : 'minmax';
   return spec;
 }
@@ -142,7 +157,7 @@ function configFor(req: SuggestRequest, a: Allocation): QuantConfig {
   const layers: QuantConfig['layers'] = {};
   for (const [name, c] of Object.entries(a.choices)) {
     const pinned = req.pins?.[name] !== undefined;
-    if (c.id !== common || pinned) layers[name] = { weights: candidateSpec(c.weightFormat ?? common), ...(pinned ? { pinned: true } : {}) };
+    if (c.id !== common || pinned) layers[name] = { weights: candidateSpec(c.id), ...(pinned ? { pinned: true } : {}) };
   }
   return {
     version: QUANT_CONFIG_VERSION,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { QuantLensError } from '../../../engine/errors';
-import { DEFAULT_SUGGEST_FORMATS, suggest, type SuggestResult, type VerifiedPoint } from '../../allocate/suggest';
+import { DEFAULT_SUGGEST_FORMATS, candidateSpec, suggest, type SuggestResult, type VerifiedPoint } from '../../allocate/suggest';
 import { modelPathFor, saveConfig } from '../../config/forModel';
 import type { BudgetKind, TensorQuantSpec } from '../../config/types';
 import { openCalibration } from '../../data/index';
@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .description('mixed-precision allocation under a budget (ILP over per-layer formats), verified on the engine')
     .requiredOption('--budget <KIND=VALUE>', `budget: ${BUDGET_KINDS.join(' | ')} (avg-bits counts scales and metadata)`)
     .requiredOption('--out <FILE>', 'write the suggested *.quant.json here (atomically)')
-    .option('--formats <LIST>', `candidate weight formats (default ${DEFAULT_SUGGEST_FORMATS.join(',')})`)
+    .option('--formats <LIST>', `candidate weight formats, FMT or FMT:GRANULARITY (default ${DEFAULT_SUGGEST_FORMATS.join(',')})`)
     .option('--activations <FMT>', 'activation format for every quantized layer, or "none" for weight-only (default uint8)')
     .option('--sensitivity <METHOD>', 'perturbation (default) or hessian')
     .option('--max-accuracy-drop <X>', 'pick the cheapest verified point whose measured drop (fraction) is at most X', (v: string) => Number(v))
@@ -107,7 +107,8 @@ export function register(program: Command): void {
     const sensitivity = flags.sensitivity ?? 'perturbation';
     if (sensitivity !== 'perturbation' && sensitivity !== 'hessian') throw new QuantLensError('usage', `--sensitivity '${sensitivity}': expected perturbation or hessian`);
     const formats = flags.formats ? flags.formats.split(',').map((f) => f.trim()).filter(Boolean) : DEFAULT_SUGGEST_FORMATS;
-    for (const f of [...formats, ...Object.values(flags.pin ?? {}), ...Object.values(flags.opFormats ?? {}).flat()]) getFormat(f);
+    for (const f of formats) candidateSpec(f);
+    for (const f of [...Object.values(flags.pin ?? {}), ...Object.values(flags.opFormats ?? {}).flat()]) getFormat(f.split(':')[0]);
     const activation: TensorQuantSpec | null = flags.activations === 'none' ? null
       : { format: flags.activations ?? 'uint8', granularity: 'tensor', calibration: 'minmax', ...(flags.activations ? {} : { symmetric: false }) };
     if (activation) getFormat(activation.format);
