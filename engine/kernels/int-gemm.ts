@@ -5,12 +5,13 @@
  * either dequantizes to FP32 or requantizes to output codes (bit-exact with onnxruntime's QLinearMatMul /
  * QLinearConv). Layouts: 'panels' (int8 weights as 8-column panels, activations on the int16 splat side —
  * MatMul/Gemm), 'rows' (int8 weight rows widened per call onto the splat side, activations im2col'd into
- * panels — Conv), 'lowbit' (≤4-bit codes, k-contiguous; both ops).
+ * panels — Conv), 'lowbit' (≤4-bit codes in low-bit panels; both ops), 'lut' (≤4-bit codes as bit planes for
+ * the lookup-table kernel; MatMul/Gemm).
  */
 import type { KernelModule } from './wasm-module';
-import { lowbitPanelK, packLowbitPanels } from './packing';
+import { lowbitPanelK, lutK, packLowbitPanels, packLutPlanes } from './packing';
 
-export type IntLayout = 'panels' | 'rows' | 'lowbit';
+export type IntLayout = 'panels' | 'rows' | 'lowbit' | 'lut';
 
 /** Weights packed for an integer kernel: w[c,k] = gain·stored[c,k] − zw[c] for output channel c. */
 export interface IntWeights {
@@ -60,6 +61,10 @@ export function packIntWeights(mod: KernelModule, stored: Int32Array, n: number,
     packed = new Uint8Array(colBytes * groups);
     parts.forEach((p, g) => packed.set(p, g * colBytes));
     kp = lowbitPanelK(k);
+  } else if (layout === 'lut') {
+    if (bits === 8) throw new RangeError('lut layout needs 1, 2 or 4 bits');
+    packed = packLutPlanes(stored, n, k, bits);
+    kp = lutK(k);
   } else {
     kp = int8Kp(k);
     if (layout === 'panels') {
@@ -99,7 +104,7 @@ export type Epilogue =
 /** How activation codes are stored for a kernel: byte = (code & 0xFF) ^ flip, zero point and sign in that encoding. */
 export function actEncoding(mod: KernelModule, w: IntWeights, act: ActQuant): { flip: number; za: number; signed: boolean } {
   // int8 layouts widen codes as they are; the low-bit kernel wants u8 (plain SIMD) or s8 (relaxed SIMD)
-  const ks = w.layout === 'lowbit' ? mod.k.lowbit_signed_activations() === 1 : act.signed;
+  const ks = w.layout === 'lowbit' ? mod.k.lowbit_signed_activations() === 1 : w.layout === 'lut' ? false : act.signed;
   return { flip: act.signed !== ks ? 0x80 : 0, za: act.zp + (act.signed ? 128 : 0) - (ks ? 128 : 0), signed: ks };
 }
 
@@ -153,6 +158,12 @@ export function gemmWithEpilogue(mod: KernelModule, w: IntWeights, aPtr: number,
     const np = Math.ceil(w.n / 8);
     const c = lowbitRaw(mod, w, aPtr, m, w.ptr, np);
     finish(mod, w, c, m, w.n, np * 8, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
+  } else if (w.layout === 'lut') {
+    const nb = Math.ceil(w.n / 16);
+    const tab = mod.scratch(w.kp * 8);
+    const c = mod.scratch(m * nb * 64);
+    mod.k.gemm_lut(aPtr, m, w.kp, w.ptr, nb, w.bits, tab, c, nb * 16);
+    finish(mod, w, c, m, w.n, nb * 16, rowSum, enc.za, 0, biasPtr, epi, outPtr, osm, osn, true);
   } else {
     throw new RangeError(`gemmWithEpilogue: weights in layout ${w.layout}`);
   }

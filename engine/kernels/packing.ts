@@ -111,3 +111,32 @@ export function unpackLowbitPanels(packed: Uint8Array, n: number, k: number, bit
   }
   return out;
 }
+
+/** k padded for LUT weights (a multiple of 8: pairs of 4-k groups share a byte). */
+export function lutK(k: number): number {
+  return Math.ceil(k / 8) * 8;
+}
+
+/**
+ * Packs n columns of k unsigned codes as bit planes for the LUT kernel (engine/wasm/assembly/gemm-lut.ts):
+ * blocks of 16 columns; per block, plane β and pair of 4-k groups h, 16 bytes (one per column) holding the
+ * 4-bit index of bits β of group 2h (low nibble) and 2h+1 (high nibble). bits/8 bytes per weight.
+ */
+export function packLutPlanes(values: ArrayLike<number>, n: number, k: number, bits: 1 | 2 | 4): Uint8Array {
+  const kp = lutK(k);
+  const nb = Math.ceil(n / 16);
+  const pairs = kp / 8;
+  const out = new Uint8Array(nb * bits * pairs * 16);
+  for (let j = 0; j < n; j++) {
+    const b = j >> 4, col = j & 15;
+    for (let i = 0; i < k; i++) {
+      const v = values[j * k + i];
+      if (v < 0 || v >= 1 << bits) throw new RangeError(`code ${v} does not fit ${bits} bits`);
+      const g = i >> 2, h = g >> 1, nibShift = (g & 1) * 4 + (i & 3);
+      for (let beta = 0; beta < bits; beta++) {
+        if ((v >> beta) & 1) out[((b * bits + beta) * pairs + h) * 16 + col] |= 1 << nibShift;
+      }
+    }
+  }
+  return out;
+}

@@ -91,10 +91,12 @@ export function prepareWeights(mod: KernelModule, q: QuantizedWeight, role: Weig
   if (intAllowed && !wantsDecode) {
     const v = intView(q, m, nodeName);
     if (v) {
-      const layout = v.cbits !== 8 ? 'lowbit' : role === 'conv' ? 'rows' : 'panels';
+      // the lookup-table kernel on request (MatMul/Gemm, ≤4-bit); otherwise the integer kernels
+      const lut = kernel === 'lut' && v.cbits !== 8 && role !== 'conv';
+      const layout = lut ? 'lut' : v.cbits !== 8 ? 'lowbit' : role === 'conv' ? 'rows' : 'panels';
       const w = packIntWeights(mod, v.stored, m.n, m.k, v.cbits, v.zw, v.gain, layout, layout === 'lowbit' ? groups : 1);
       const colScale = Float32Array.from(m.scales, (s) => Math.fround(s * v.unit));
-      return { kind: 'int', path: intPath(v.cbits, q), w, colScale, n: m.n, k: m.k };
+      return { kind: 'int', path: lut ? 'lut' : intPath(v.cbits, q), w, colScale, n: m.n, k: m.k };
     }
   }
   if (q.bits > 8) return null;

@@ -100,18 +100,19 @@ test(`packed weight bytes match the format storage (${level})`, () => {
   assert.equal(qb.packedBytes, 4096 / 8);
 });
 
-test(`int8/int4/int2 MatMul and Gemm runners compute the quantized semantics exactly (${level})`, () => {
+test(`int8/int4/int2/LUT MatMul and Gemm runners compute the quantized semantics exactly (${level})`, () => {
   const r = rng(3);
-  for (const bits of [8, 4, 2]) for (const [m, k, n] of [[1, 17, 5], [7, 64, 33], [3, 255, 4]]) {
+  for (const [bits, kernel] of [[8, 'auto'], [4, 'auto'], [2, 'auto'], [4, 'lut'], [2, 'lut']] as const) for (const [m, k, n] of [[1, 17, 5], [7, 64, 33], [3, 255, 4]]) {
     const w = intWeight([k, n], bits, r, bits === 8 ? 1 : undefined);
     const a = act(0.015, randInt(r, 100, 150));
     const x = f32([m, k], r);
-    const mm = factory({ node: node('MatMul'), config: { weights: { 1: w }, inputs: { 0: a } }, constants: [], opset: 13 })!;
+    const mm = factory({ node: node('MatMul'), config: { weights: { 1: w }, inputs: { 0: a }, kernel }, constants: [], opset: 13 })!;
+    assert.equal(mm.path, kernel === 'lut' ? 'lut' : `int${bits}`);
     const got = mm.run([x])[0];
     assert.deepEqual(got.dims, [m, n]);
     assert.deepEqual(Array.from(got.data as Float32Array), Array.from(matmulSemantics(x.data as Float32Array, m, k, w, a)), `MatMul bits=${bits} ${m}x${k}x${n}`);
     const bias: Tensor = f32([n], r);
-    const gemm = factory({ node: node('Gemm'), config: { weights: { 1: w }, inputs: { 0: a } }, constants: [undefined, undefined, bias], opset: 13 })!;
+    const gemm = factory({ node: node('Gemm'), config: { weights: { 1: w }, inputs: { 0: a }, kernel }, constants: [undefined, undefined, bias], opset: 13 })!;
     const gy = gemm.run([x, undefined, bias])[0].data as Float32Array;
     assert.deepEqual(Array.from(gy), Array.from(matmulSemantics(x.data as Float32Array, m, k, w, a, bias.data as Float32Array)), `Gemm bits=${bits}`);
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelModule, defaultSimdLevel } from '../../../engine/kernels/wasm-module';
-import { columnBytes, lowbitPanelK, packColumns, packLowbitPanels, unpackLowbitPanels } from '../../../engine/kernels/packing';
+import { columnBytes, lutK, packLutPlanes, lowbitPanelK, packColumns, packLowbitPanels, unpackLowbitPanels } from '../../../engine/kernels/packing';
 import { lowbitRaw } from '../../../engine/kernels/int-gemm';
 import * as ref from '../../../engine/kernels/reference';
 import { pick, randInt, rng } from './rng';
@@ -132,6 +132,28 @@ test(`low-bit GEMM (binary, 2-bit, 4-bit) equals its reference (${level})`, () =
     const full = mod.i32(cp, m * np * 8);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) got[i * n + j] = full[i * np * 8 + j];
     i32Equal(got, ref.gemmLowbitRef(a, packed, m, n, k, bits, signedActs), `low-bit bits=${bits} m=${m} n=${n} k=${k}`);
+  }
+});
+
+test(`LUT (T-MAC) kernel equals the integer reference (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(13);
+  for (const bits of [1, 2, 4] as const) for (const k of [1, 3, 17, 255, 1000]) for (const [m, n] of [[1, 1], [2, 17], [3, 33]]) {
+    const kp = lutK(k), nb = Math.ceil(n / 16);
+    const u = Int32Array.from({ length: n * k }, () => randInt(r, 0, (1 << bits) - 1));
+    const a = new Uint8Array(m * kp);
+    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) a[i * kp + q] = i === 0 ? 255 : randInt(r, 0, 255);
+    const packed = packLutPlanes(u, n, k, bits);
+    mod.resetScratch();
+    const ap = mod.scratch(a.length), wp = mod.scratch(packed.length), tab = mod.scratch(kp * 8), cp = mod.scratch(m * nb * 64);
+    mod.put(ap, a); mod.put(wp, packed);
+    mod.k.gemm_lut(ap, m, kp, wp, nb, bits, tab, cp, nb * 16);
+    const full = mod.i32(cp, m * nb * 16);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += a[i * kp + q] * u[j * k + q];
+      if (full[i * nb * 16 + j] !== s) assert.fail(`lut bits=${bits} k=${k} at ${i},${j}: ${full[i * nb * 16 + j]} vs ${s}`);
+    }
   }
 });
 
