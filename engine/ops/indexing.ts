@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Index-driven ops: GatherElements, TopK, CumSum, Trilu, NonZero, OneHot. */
+/** Index-driven ops: GatherElements, ScatterElements, ScatterND, TopK, CumSum, Trilu, NonZero, OneHot. */
 import { QuantLensError } from '../errors';
 import type { Node, Tensor } from '../ir';
 import { elementCount } from '../ir';
@@ -133,3 +133,61 @@ function intListOrFloat(t: Tensor): [number, number] {
   const v = t.data instanceof Float32Array ? Array.from(t.data) : intList(t);
   return [v[0], v[1]];
 }
+
+type Reduction = (old: number, upd: number) => number;
+const REDUCTIONS: Record<string, Reduction> = {
+  none: (_o, u) => u, add: (o, u) => o + u, mul: (o, u) => o * u, max: (o, u) => Math.max(o, u), min: (o, u) => Math.min(o, u),
+};
+
+function reductionOf(a: Attrs): Reduction {
+  const name = a.string('reduction', 'none');
+  const r = REDUCTIONS[name];
+  if (!r) throw a.unsupported(`reduction '${name}'`);
+  return r;
+}
+
+/** ScatterElements (and its older name Scatter): updates[i…] go to data at index[i…] along `axis`. */
+export const ScatterElements: OpFactory = (node) => {
+  const a = new Attrs(node);
+  const axisAttr = a.int('axis', 0), reduce = reductionOf(a);
+  return (inputs) => {
+    const x = need(inputs, 0, node), ind = need(inputs, 1, node), upd = need(inputs, 2, node);
+    const r = x.dims.length, axis = normAxis(axisAttr, r, label(node));
+    const v = Float64Array.from(numbers(x)), idx = numbers(ind), u = numbers(upd);
+    const xs = stridesOf(x.dims), is = stridesOf(ind.dims), n = x.dims[axis];
+    for (let o = 0; o < idx.length; o++) {
+      let off = 0, rem = o;
+      for (let d = 0; d < r; d++) {
+        let c = Math.floor(rem / is[d]); rem -= c * is[d];
+        if (d === axis) {
+          c = idx[o] < 0 ? idx[o] + n : idx[o];
+          if (c < 0 || c >= n) throw new QuantLensError('shape', `${label(node)}: index ${idx[o]} out of range for size ${n}`);
+        }
+        off += c * xs[d];
+      }
+      v[off] = reduce(v[off], u[o]);
+    }
+    return [fromNumbers(x.dtype, x.dims, v)];
+  };
+};
+
+/** ScatterND: each index tuple (last axis of `indices`) addresses a slice of data replaced by (or reduced with) updates. */
+export const ScatterND: OpFactory = (node) => {
+  const reduce = reductionOf(new Attrs(node));
+  return (inputs) => {
+    const x = need(inputs, 0, node), ind = need(inputs, 1, node), upd = need(inputs, 2, node);
+    const k = ind.dims[ind.dims.length - 1], tuples = elementCount(ind.dims.slice(0, -1));
+    const slice = elementCount(x.dims.slice(k)), xs = stridesOf(x.dims);
+    const v = Float64Array.from(numbers(x)), idx = numbers(ind), u = numbers(upd);
+    for (let t = 0; t < tuples; t++) {
+      let off = 0;
+      for (let d = 0; d < k; d++) {
+        const n = x.dims[d], c = idx[t * k + d] < 0 ? idx[t * k + d] + n : idx[t * k + d];
+        if (c < 0 || c >= n) throw new QuantLensError('shape', `${label(node)}: index ${idx[t * k + d]} out of range for size ${n}`);
+        off += c * xs[d];
+      }
+      for (let j = 0; j < slice; j++) v[off + j] = reduce(v[off + j], u[t * slice + j]);
+    }
+    return [fromNumbers(x.dtype, x.dims, v)];
+  };
+};

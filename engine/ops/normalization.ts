@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Normalisations: BatchNormalization (inference), InstanceNormalization, LayerNormalization, LRN; and Softmax/LogSoftmax/Hardmax. */
+/** Normalisations (BatchNormalization at inference, Instance, Layer, Group, MeanVariance, Lp, LRN) and Softmax/LogSoftmax/Hardmax. */
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
 import { elementCount } from '../ir';
@@ -7,6 +7,7 @@ import { broadcastTo, floatData, normAxis } from './tensor';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
 import { allocF32 } from './arena';
+import { transpose } from './layout';
 
 const label = (opType: string, name: string): string => `${opType} node '${name}'`;
 
@@ -100,6 +101,68 @@ export const LRN: OpFactory = (node) => {
       }
       const o = (n * C + c) * inner;
       for (let i = 0; i < inner; i++) y[o + i] = xd[o + i] / Math.pow(bias + (alpha / size) * sq[i], beta);
+    }
+    return [{ dtype: x.dtype, dims: [...x.dims], data: y }];
+  };
+};
+
+/** GroupNormalization: opset 18 takes per-group scale/bias, opset 21 per-channel. */
+export const GroupNormalization: OpFactory = (node, ctx) => {
+  const a = new Attrs(node);
+  const groups = a.int('num_groups', 0), eps = a.float('epsilon', 1e-5);
+  if (groups < 1) throw new QuantLensError('model-format', `${label(node.opType, node.name)}: num_groups is required`);
+  return (inputs) => {
+    const x = need(inputs, 0, node);
+    const scale = floatData(need(inputs, 1, node)), bias = floatData(need(inputs, 2, node));
+    const N = x.dims[0], C = x.dims[1], inner = elementCount(x.dims.slice(2));
+    if (C % groups !== 0) throw new QuantLensError('shape', `${label(node.opType, node.name)}: ${C} channels in ${groups} groups`);
+    const perGroup = ctx.opset < 21, cg = C / groups;
+    const xd = floatData(x), y = allocF32(xd.length, false);
+    for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) {
+      const o = (n * C + g * cg) * inner;
+      normalizeRow(xd, y, o, cg * inner, eps, 1, 0);
+      for (let c = 0; c < cg; c++) {
+        const ch = g * cg + c, k = perGroup ? scale[g] : scale[ch], b = perGroup ? bias[g] : bias[ch];
+        for (let i = o + c * inner; i < o + (c + 1) * inner; i++) y[i] = y[i] * k + b;
+      }
+    }
+    return [{ dtype: x.dtype, dims: [...x.dims], data: y }];
+  };
+};
+
+/** MeanVarianceNormalization over `axes` (default N, H, W). */
+export const MeanVarianceNormalization: OpFactory = (node) => {
+  const axesAttr = new Attrs(node).ints('axes') ?? [0, 2, 3];
+  return (inputs) => {
+    const x = need(inputs, 0, node);
+    const r = x.dims.length, axes = axesAttr.map((v) => normAxis(v, r, label(node.opType, node.name)));
+    // Move the normalised axes last, normalise rows, move back.
+    const keep = x.dims.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...keep, ...axes];
+    const len = elementCount(axes.map((i) => x.dims[i])), rows = elementCount(keep.map((i) => x.dims[i]));
+    const t = transpose({ ...x, data: floatData(x) }, perm);
+    const td = t.data as Float32Array, y = new Float32Array(td.length);
+    for (let row = 0; row < rows; row++) normalizeRow(td, y, row * len, len, 1e-9, 1, 0);
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [transpose({ dtype: x.dtype, dims: perm.map((p) => x.dims[p]), data: y }, inv)];
+  };
+};
+
+/** LpNormalization (p = 1 or 2) along one axis. */
+export const LpNormalization: OpFactory = (node) => {
+  const a = new Attrs(node);
+  const axisAttr = a.int('axis', -1), p = a.int('p', 2);
+  if (p !== 1 && p !== 2) throw a.unsupported(`p=${p}`);
+  return (inputs) => {
+    const x = need(inputs, 0, node);
+    const axis = normAxis(axisAttr, x.dims.length, label(node.opType, node.name));
+    const outer = elementCount(x.dims.slice(0, axis)), len = x.dims[axis], inner = elementCount(x.dims.slice(axis + 1));
+    const xd = floatData(x), y = new Float32Array(xd.length);
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      let n = 0;
+      for (let j = 0; j < len; j++) { const v = xd[(o * len + j) * inner + i]; n += p === 1 ? Math.abs(v) : v * v; }
+      n = p === 1 ? n : Math.sqrt(n);
+      for (let j = 0; j < len; j++) { const q = (o * len + j) * inner + i; y[q] = n === 0 ? 0 : xd[q] / n; }
     }
     return [{ dtype: x.dtype, dims: [...x.dims], data: y }];
   };

@@ -34,7 +34,9 @@ export const OP_ROWS: readonly OpRow[] = [
   ['Reciprocal', '', 1, undefined, U.Reciprocal], ['Floor', '', 1, undefined, U.Floor], ['Ceil', '', 1, undefined, U.Ceil],
   ['Round', '', 11, undefined, U.Round], ['Sign', '', 9, undefined, U.Sign], ['Sin', '', 7, undefined, U.Sin],
   ['Cos', '', 7, undefined, U.Cos], ['Softplus', '', 1, undefined, U.Softplus], ['Softsign', '', 1, undefined, U.Softsign],
-  ['Mish', '', 18, undefined, U.Mish], ['Not', '', 1, undefined, U.Not],
+  ['Mish', '', 18, undefined, U.Mish], ['Not', '', 1, undefined, U.Not], ['Tan', '', 7, undefined, U.Tan],
+  ['Asin', '', 7, undefined, U.Asin], ['Acos', '', 7, undefined, U.Acos], ['Atan', '', 7, undefined, U.Atan],
+  ['Sinh', '', 9, undefined, U.Sinh], ['Cosh', '', 9, undefined, U.Cosh],
   ['LeakyRelu', '', 1, undefined, U.LeakyRelu], ['Elu', '', 1, undefined, U.Elu], ['Celu', '', 12, undefined, U.Celu],
   ['ThresholdedRelu', '', 10, undefined, U.ThresholdedRelu], ['Selu', '', 1, undefined, U.Selu],
   ['HardSigmoid', '', 1, undefined, U.HardSigmoid], ['HardSwish', '', 14, undefined, U.HardSwish],
@@ -53,6 +55,8 @@ export const OP_ROWS: readonly OpRow[] = [
   // Normalisation and softmax.
   ['BatchNormalization', '', 1, undefined, Nrm.BatchNormalization], ['InstanceNormalization', '', 1, undefined, Nrm.InstanceNormalization],
   ['LayerNormalization', '', 17, undefined, Nrm.LayerNormalization], ['LRN', '', 1, undefined, Nrm.LRN],
+  ['GroupNormalization', '', 18, undefined, Nrm.GroupNormalization], ['MeanVarianceNormalization', '', 9, undefined, Nrm.MeanVarianceNormalization],
+  ['LpNormalization', '', 1, undefined, Nrm.LpNormalization],
   ['Softmax', '', 1, undefined, Nrm.Softmax], ['LogSoftmax', '', 1, undefined, Nrm.LogSoftmax], ['Hardmax', '', 1, undefined, Nrm.Hardmax],
   // Pooling.
   ['MaxPool', '', 1, undefined, P.MaxPool], ['AveragePool', '', 1, undefined, P.AveragePool],
@@ -74,7 +78,8 @@ export const OP_ROWS: readonly OpRow[] = [
   ['Slice', '', 1, undefined, L.Slice], ['Gather', '', 1, undefined, L.Gather], ['Tile', '', 6, undefined, L.Tile],
   ['Pad', '', 2, undefined, L.Pad], ['DepthToSpace', '', 1, undefined, L.DepthToSpace], ['SpaceToDepth', '', 1, undefined, L.SpaceToDepth],
   ['Resize', '', 10, undefined, Resize], ['Upsample', '', 7, 9, Upsample],
-  ['GatherElements', '', 11, undefined, I.GatherElements], ['TopK', '', 10, undefined, I.TopK], ['CumSum', '', 11, undefined, I.CumSum],
+  ['GatherElements', '', 11, undefined, I.GatherElements], ['ScatterElements', '', 11, undefined, I.ScatterElements],
+  ['ScatterND', '', 11, undefined, I.ScatterND], ['TopK', '', 10, undefined, I.TopK], ['CumSum', '', 11, undefined, I.CumSum],
   ['Trilu', '', 14, undefined, I.Trilu], ['NonZero', '', 9, undefined, I.NonZero], ['OneHot', '', 9, undefined, I.OneHot],
   ['Einsum', '', 12, undefined, Einsum],
   // Quantize/dequantize (QDQ graphs).

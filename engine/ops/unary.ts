@@ -90,6 +90,12 @@ export const Softplus = simple(softplus);
 export const Softsign = simple((x) => x / (1 + Math.abs(x)));
 export const Mish = simple((x) => x * Math.tanh(softplus(x)));
 export const Not = simple((x) => (x ? 0 : 1));
+export const Tan = simple(Math.tan);
+export const Asin = simple(Math.asin);
+export const Acos = simple(Math.acos);
+export const Atan = simple(Math.atan);
+export const Sinh = simple(Math.sinh);
+export const Cosh = simple(Math.cosh);
 export const Identity = simple((x) => x);
 
 export const LeakyRelu = unaryOp((a) => { const alpha = a.float('alpha', 0.01); return (x) => (x >= 0 ? x : alpha * x); });

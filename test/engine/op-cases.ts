@@ -162,4 +162,17 @@ export const OP_CASES: OpCase[] = [
   { name: 'Einsum batched attention', op: 'Einsum', opset: 12, attrs: { equation: 'bhid,bhjd->bhij' }, inputs: [x(2, 2, 3, 4), x(2, 2, 5, 4)] },
   { name: 'Einsum implicit trace', op: 'Einsum', opset: 12, attrs: { equation: 'ii' }, inputs: [x(4, 4)] },
   { name: 'Einsum transpose sum', op: 'Einsum', opset: 12, attrs: { equation: 'ijk->ki' }, inputs: [x(2, 3, 4)] },
+  // More normalisations and trigonometry.
+  { name: 'GroupNormalization opset 21', op: 'GroupNormalization', opset: 21, attrs: { num_groups: 2 }, inputs: [x(2, 4, 3, 3), x(4), x(4)] },
+  { name: 'GroupNormalization opset 18', op: 'GroupNormalization', opset: 18, attrs: { num_groups: 3, epsilon: { f: 1e-3 } }, inputs: [x(1, 6, 5), x(3), x(3)] },
+  { name: 'MeanVarianceNormalization', op: 'MeanVarianceNormalization', opset: 13, inputs: [x(2, 3, 4, 2)] },
+  { name: 'LpNormalization p1 axis 0', op: 'LpNormalization', opset: 1, attrs: { p: 1, axis: 0 }, inputs: [x(3, 4)] },
+  { name: 'LpNormalization p2', op: 'LpNormalization', opset: 1, inputs: [x(3, 4)] },
+  { name: 'Atan', op: 'Atan', opset: 7, inputs: [x(8)] },
+  { name: 'Asin', op: 'Asin', opset: 7, inputs: [{ dims: [8], range: [-1, 1] }] },
+  { name: 'Cosh', op: 'Cosh', opset: 9, inputs: [x(8)] },
+  { name: 'ScatterElements axis 1', op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [x(3, 4), i64([3, 2], [0, 3, -1, 1, 2, 0]), x(3, 2)] },
+  { name: 'ScatterElements add', op: 'ScatterElements', opset: 16, attrs: { axis: 0, reduction: 'add' }, inputs: [x(3, 2), i64([2, 2], [0, 0, 0, 2]), x(2, 2)] },
+  { name: 'ScatterND slices', op: 'ScatterND', opset: 13, inputs: [x(4, 3, 2), i64([2, 1], [2, 0]), x(2, 3, 2)] },
+  { name: 'ScatterND elements mul', op: 'ScatterND', opset: 16, attrs: { reduction: 'mul' }, inputs: [x(3, 4), i64([2, 2], [0, 1, 2, 3]), x(2)] },
 ];
