@@ -110,11 +110,14 @@ export function describeLayers(loaded: LoadedModel, opts: DescribeOptions = {}):
       layer.weightShape = wShape as number[];
     }
     const weight = wi === undefined ? undefined : graph.initializers.get(node.inputs[wi]);
-    if (weight && !Array.isArray(weight.data) && weightInputIndices(node, graph).includes(wi!)) {
+    if (weight && weight.dtype !== 'string' && weightInputIndices(node, graph).includes(wi!)) {
       layer.weightShape = weight.dims.slice();
       if (opts.weightStats !== false) {
-        layer.weightStats = tensorStats(weight.data, weight.dims, channelAxisFor(node, weight.dims));
-        if (opts.histogramBins) layer.weightHistogram = histogram(weight.data, opts.histogramBins);
+        // read `data` once: for lazily loaded external weights each access reads the file, and dropping it
+        // after this layer keeps peak memory at one tensor
+        const data = weight.data as Exclude<typeof weight.data, string[]>;
+        layer.weightStats = tensorStats(data, weight.dims, channelAxisFor(node, weight.dims));
+        if (opts.histogramBins) layer.weightHistogram = histogram(data, opts.histogramBins);
       }
     }
     return layer;

@@ -4,7 +4,7 @@
  * `location` must be a relative path without `..` whose real path (symlinks resolved) stays inside the
  * model's folder, and only the declared [offset, offset+length) window is read.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { QuantLensError } from '../../engine/errors';
 
@@ -58,6 +58,28 @@ export function resolveInside(baseDir: string, location: string, file: string, w
     refuse('resolves (through a symlink) outside the model folder');
   }
   return real;
+}
+
+/** Checks, without reading, that the window [offset, offset+expectedBytes) lies inside a file inside baseDir. */
+export function checkExternalWindow(baseDir: string, ref: ExternalRef, expectedBytes: number, file: string, what: string): void {
+  const real = resolveInside(baseDir, ref.location, file, what);
+  if (ref.length !== undefined && ref.length !== expectedBytes) {
+    throw new QuantLensError('external-data',
+      `${file}: ${what} declares external length ${ref.length} bytes but its shape and type need ${expectedBytes}`, file);
+  }
+  let size: number;
+  try {
+    const st = statSync(real);
+    if (!st.isFile()) throw new QuantLensError('external-data', `${file}: ${what} external data '${ref.location}' is not a regular file`, file);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof QuantLensError) throw e;
+    throw new QuantLensError('external-data', `${file}: ${what} external data '${ref.location}' cannot be read (${(e as Error).message})`, file);
+  }
+  if (ref.offset + expectedBytes > size) {
+    throw new QuantLensError('external-data',
+      `${file}: ${what} needs bytes ${ref.offset}..${ref.offset + expectedBytes} of '${ref.location}' but that file has only ${size}`, file);
+  }
 }
 
 /**

@@ -14,9 +14,17 @@ import { GraphConverter, normaliseDomain } from './graph';
 import { formatBytes, resolveLimits, type LoadLimits } from './limits';
 import { decodeTensor, toNumber, type DecodeContext } from './tensor';
 
+export { isLazyTensor } from './tensor';
+
 export interface LoadOptions {
   /** Overrides of the resource caps (bytes / depth). */
   limits?: Partial<LoadLimits>;
+  /**
+   * 'eager' (default) reads external data at load time. 'lazy' validates it at load time but reads a
+   * tensor's bytes on each access of its `data`, so weights-only statistics of models larger than memory
+   * stream one tensor at a time (see isLazyTensor).
+   */
+  externalData?: 'eager' | 'lazy';
 }
 
 export interface LoadedModel {
@@ -28,6 +36,8 @@ export interface LoadedModel {
   sizeBytes: number;
   /** Things the user should know that did not stop loading. */
   warnings: string[];
+  /** Bytes and count of tensors stored as external data. */
+  external: { bytes: number; tensors: number };
 }
 
 /** A tensor read from a standalone TensorProto file, with the name it carries. */
@@ -93,7 +103,10 @@ export function loadModelBytesSync(bytes: Uint8Array, file: string, opts?: LoadO
     throw new QuantLensError('model-format', `${file}: decodes as protobuf but has no graph, so it is not an ONNX model (truncated or another format?)`, file);
   }
   const warnings: string[] = [];
-  const ctx: DecodeContext = { file, baseDir: path.dirname(path.resolve(file)), limits, budget: { used: 0 }, warnings };
+  const external = { bytes: 0, tensors: 0 };
+  const ctx: DecodeContext = {
+    file, baseDir: path.dirname(path.resolve(file)), limits, budget: { used: 0 }, warnings, lazyExternal: opts?.externalData === 'lazy', external,
+  };
   const opsets: Record<string, number> = {};
   for (const o of proto.opsetImport ?? []) opsets[normaliseDomain(o.domain)] = toNumber(o.version as number);
   const metadata: Record<string, string> = {};
@@ -119,7 +132,7 @@ export function loadModelBytesSync(bytes: Uint8Array, file: string, opts?: LoadO
     graph,
   };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { model, file, sha256, sizeBytes: bytes.length, warnings };
+  return { model, file, sha256, sizeBytes: bytes.length, warnings, external };
 }
 
 /** Decodes a serialized TensorProto (bytes or an already decoded proto); `file` names it in messages. */

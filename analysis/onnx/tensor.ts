@@ -8,7 +8,7 @@ import type { onnx } from 'onnx-proto';
 import type { DType, Tensor, TensorData } from '../../engine/ir';
 import { QuantLensError } from '../../engine/errors';
 import { decodeTable, decodedByteLength, dtypeOf, rawByteLength } from './dtypes';
-import { parseExternalRef, readExternalData } from './externalData';
+import { checkExternalWindow, parseExternalRef, readExternalData } from './externalData';
 import { formatBytes, type LoadLimits } from './limits';
 
 /** What decoding needs to know besides the proto: where it came from and how much it may allocate. */
@@ -20,6 +20,17 @@ export interface DecodeContext {
   /** Decoded bytes so far for this model (checked against limits.maxTotalBytes). */
   budget: { used: number };
   warnings: string[];
+  /** Leave external data on disk and read it on each access of `data` (streaming statistics of huge models). */
+  lazyExternal?: boolean;
+  /** Total bytes of external data referenced so far. */
+  external?: { bytes: number; tensors: number };
+}
+
+const lazyTensors = new WeakSet<Tensor>();
+
+/** True for a tensor whose `data` is read from its external file on every access (see LoadOptions.externalData). */
+export function isLazyTensor(t: Tensor): boolean {
+  return lazyTensors.has(t);
 }
 
 type Int64Like = number | { low: number; high: number; unsigned?: boolean; toNumber(): number } | null | undefined;
@@ -181,20 +192,33 @@ export function decodeTensor(p: onnx.ITensorProto, ctx: DecodeContext, what: str
     throw new QuantLensError('limit',
       `${file}: ${what} [${dims.join('x')}] ${dtype} needs ${formatBytes(bytes)}, over the ${formatBytes(limits.maxTensorBytes)} per-tensor cap`, file);
   }
-  if (ctx.budget.used + bytes > limits.maxTotalBytes) {
-    throw new QuantLensError('limit',
-      `${file}: ${what} would bring the model's tensors to ${formatBytes(ctx.budget.used + bytes)}, over the ${formatBytes(limits.maxTotalBytes)} memory cap`, file);
-  }
-  ctx.budget.used += bytes;
   if (p.segment && hasOwn(p, 'segment')) {
     throw new QuantLensError('model-format', `${file}: ${what} is a segment of a larger tensor, which QuantLens does not support`, file);
   }
   const expectRaw = rawByteLength(dtype, n);
   const external = p.dataLocation === 1;
+  if (external && dtype === 'string') throw new QuantLensError('model-format', `${file}: ${what} is a string tensor stored externally`, file);
+  if (external && ctx.lazyExternal) {
+    // validated now (location inside the folder, window inside the file), read only when `data` is used;
+    // such tensors are streamed one at a time, so they do not count against the resident-memory cap
+    const ref = parseExternalRef(p.externalData, file, what);
+    checkExternalWindow(ctx.baseDir, ref, expectRaw, file, what);
+    if (ctx.external) { ctx.external.bytes += expectRaw; ctx.external.tensors++; }
+    const baseDir = ctx.baseDir;
+    const t = { dtype, dims } as Tensor;
+    Object.defineProperty(t, 'data', { enumerable: true, get: () => fromRaw(dtype, readExternalData(baseDir, ref, expectRaw, file, what), n) });
+    lazyTensors.add(t);
+    return t;
+  }
+  if (ctx.budget.used + bytes > limits.maxTotalBytes) {
+    throw new QuantLensError('limit',
+      `${file}: ${what} would bring the model's tensors to ${formatBytes(ctx.budget.used + bytes)}, over the ${formatBytes(limits.maxTotalBytes)} memory cap`, file);
+  }
+  ctx.budget.used += bytes;
   let raw: Uint8Array | undefined;
   if (external) {
-    if (dtype === 'string') throw new QuantLensError('model-format', `${file}: ${what} is a string tensor stored externally`, file);
     raw = readExternalData(ctx.baseDir, parseExternalRef(p.externalData, file, what), expectRaw, file, what);
+    if (ctx.external) { ctx.external.bytes += expectRaw; ctx.external.tensors++; }
   } else if (p.rawData && p.rawData.length > 0) {
     raw = p.rawData;
   }

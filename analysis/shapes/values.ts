@@ -19,7 +19,9 @@ const isIntType = (d: DType) => /^u?int/.test(d) || d === 'bool';
 
 /** A Tensor as a Val, when it is small and numeric. */
 export function valOf(t: Tensor): Val | undefined {
-  if (Array.isArray(t.data) || t.data.length > MAX_VALUE_ELEMENTS) return undefined;
+  // decide from dims before touching data: a lazily loaded external tensor reads its file on access
+  if (count(t.dims) > MAX_VALUE_ELEMENTS || t.dtype === 'string') return undefined;
+  if (Array.isArray(t.data)) return undefined;
   if (t.dtype === 'complex64' || t.dtype === 'complex128') return undefined;
   return { dtype: t.dtype, dims: t.dims.slice(), v: Array.from(t.data as ArrayLike<number | bigint>, Number) };
 }

@@ -28,7 +28,8 @@ const dims = (s: readonly Dim[] | undefined) => (s ? `[${s.map((d) => (d === nul
 /** Builds the inspect Report (exported for the extension and tests). */
 export async function inspectModel(file: string, flags: InspectFlags = {}): Promise<Report> {
   const t0 = performance.now();
-  const loaded = await loadModel(file, loadOptionsFrom(flags));
+  // external weights are streamed: statistics read one tensor at a time, so huge models fit in memory
+  const loaded = await loadModel(file, { ...loadOptionsFrom(flags), externalData: 'lazy' });
   const t1 = performance.now();
   const shapes = inferShapes(loaded.model, file, { overrides: flags.shape ?? {} });
   const t2 = performance.now();
