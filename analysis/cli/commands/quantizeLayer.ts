@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `quantlens quantize-layer <model> --layer NAME --format FMT [--granularity tensor|channel|group:N]
- *  [--calib minmax|percentile:P|mse|kl|mosf] [--bits N] [--asymmetric] [--json FILE]`:
+ *  [--calib minmax|percentile:P|mse|kl|mosf] [--bits N] [--asymmetric] [--shape NAME=DIMS] [--json FILE]`:
  * quantizes one layer's weight and prints its error metrics; --json writes the Report with `quantization`
  * (grid, clip range and a weight histogram for the UI overlay). Activation and accuracy parts are added by
  * the analysis/engine side.
@@ -22,7 +22,8 @@ import type { QuantizationResult, Report } from '../../report';
 import { newReport } from '../../reportModel';
 import { inferShapes } from '../../shapes/infer';
 import { histogram, tensorStats } from '../../stats/tensorStats';
-import { addJsonOption, addLimitOptions, formatTable, loadOptionsFrom, stat, terminalSafe, writeJsonOutput } from '../options';
+import type { ShapeOverrides } from '../../shapes/inputs';
+import { addJsonOption, addLimitOptions, addShapeOption, formatTable, loadOptionsFrom, stat, terminalSafe, writeJsonOutput } from '../options';
 
 export interface QuantizeLayerFlags {
   layer: string;
@@ -32,6 +33,7 @@ export interface QuantizeLayerFlags {
   bits?: string;
   asymmetric?: boolean;
   json?: string;
+  shape?: ShapeOverrides;
   maxTensorMb?: number;
   maxMemoryMb?: number;
 }
@@ -144,7 +146,7 @@ export async function quantizeLayer(file: string, flags: QuantizeLayerFlags): Pr
   const result = quantize(tensor, params);
   const t3 = performance.now();
 
-  const shapes = inferShapes(loaded.model, file);
+  const shapes = inferShapes(loaded.model, file, { overrides: flags.shape ?? {} });
   const layers = describeLayers(loaded, { shapes, weightStats: false });
   const report = newReport('quantize-layer', loaded, shapes, layers);
   const layer = layers.find((l) => l.name === node.name)!;
@@ -206,6 +208,7 @@ export function register(program: Command): void {
     .option('--calib <METHOD>', 'minmax | percentile:99.99 | mse | kl | mosf (default minmax)')
     .option('--bits <N>', 'code width for formats that allow several (log2, log_sqrt2, adalog, tan, pow2)')
     .option('--asymmetric', 'INT: asymmetric range with a zero point');
+  addShapeOption(cmd);
   addJsonOption(cmd);
   addLimitOptions(cmd);
   cmd.action(async (model: string, flags: QuantizeLayerFlags) => {
