@@ -31,6 +31,8 @@ export interface AnalyzeOptions {
   methods?: SensitivityMethod[];
   batchSize?: number;
   perturbationSamples?: number;
+  hessianSamples?: number;
+  backend?: 'engine' | 'onnxruntime';
   targetRelError?: number;
   maxProbes?: number;
   layerHessianRows?: number;
@@ -86,6 +88,8 @@ export async function analyzeModel(file: string, opts: AnalyzeOptions = {}, ctx:
     ...(opts.methods ? { methods: opts.methods } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(opts.perturbationSamples ? { perturbationSamples: opts.perturbationSamples } : {}),
+    ...(opts.hessianSamples ? { hessianSamples: opts.hessianSamples } : {}),
+    ...(opts.backend ? { backend: opts.backend } : {}),
     ...(opts.targetRelError ? { targetRelError: opts.targetRelError } : {}),
     ...(opts.maxProbes ? { maxProbes: opts.maxProbes } : {}),
     ...(opts.layerHessianRows ? { layerHessianRows: opts.layerHessianRows } : {}),
@@ -117,6 +121,7 @@ export async function analyzeModel(file: string, opts: AnalyzeOptions = {}, ctx:
     formats,
     outputKind: res.outputKind,
     output: res.output,
+    backend: res.backend,
     ...(Object.keys(res.notApplicable).length ? { notApplicable: res.notApplicable } : {}),
     methods: {
       ...(methods.has('perturbation') ? { perturbation: { samples: res.perturbationSamples } } : {}),

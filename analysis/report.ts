@@ -182,6 +182,8 @@ export interface AnalysisSummary {
   output: string;
   /** Metric → why it does not apply to this model. */
   notApplicable?: Record<string, string>;
+  /** Where the downstream forward passes of perturbation and Hessian trace ran. */
+  backend?: 'engine' | 'onnxruntime';
   methods: {
     perturbation?: { samples: number };
     hessianTrace?: { samples: number; targetRelError: number; maxProbes: number };

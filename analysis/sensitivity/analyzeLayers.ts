@@ -2,15 +2,16 @@
 /**
  * The statistics + sensitivity pipeline behind `quantlens analyze`, per weighted layer:
  *   1. one streamed onnxruntime FP32 pass → activation histograms/moments/per-channel ranges of every layer
- *      input, and the reservoir of layer input rows (layer-local Hessian);
+ *      input, the reservoir of layer input rows (layer-local Hessian), and the FP32 frontier values of the
+ *      first batches (bounded by `cacheBytes`);
  *   2. weight statistics and Q(W) per format → layer Hessian tr(ΔW H ΔWᵀ);
- *   3. a second streamed pass over the perturbation samples → per-layer output change on the engine, fed the
- *      cached FP32 frontier (only downstream nodes run); its first batch is kept for
- *   4. the Hutchinson Hessian trace (forward passes only) → Ω per format;
- *   5. tags, and Spearman agreement between the three rankings.
+ *   3. layer by layer, on the part of the graph downstream of the layer (engine or onnxruntime backend, fed
+ *      the cached frontier): perturbation of weights and of the input activation per format, then the
+ *      Hutchinson Hessian trace (forward passes only) → Ω per format;
+ *   4. tags, and Spearman agreement between the three rankings.
  */
 import type { Model, Node, Tensor } from '../../engine/ir';
-import { compile, run } from '../../engine';
+import { compile } from '../../engine';
 import { QuantLensError } from '../../engine/errors';
 import type { Histogram, ScoreWithError, Sensitivity, Tag, TensorStats } from '../report';
 import type { CalibrationSource } from '../data/source';
@@ -22,12 +23,14 @@ import { tagTensor } from '../outliers/tags';
 import { channelAxisFor } from '../layers';
 import { quantizableLayers } from '../config/toQuantSpec';
 import type { RunningHistogram } from '../quant/histogram';
-import { frontierOf } from './frontier';
+import { frontierOf, type Frontier } from './frontier';
+import { type BackendName, type DownstreamRunner, engineRunner, ortRunner } from './downstream';
+import { onnx } from 'onnx-proto';
 import { hawqOmega, hutchinsonTrace } from './hessianTrace';
 import { layerHessianError } from './layerHessian';
 import { RowReservoir, layerGeometry } from './layerInputs';
 import { classifyOutput, notApplicableReason, type OutputKind, perSampleLoss } from './outputMetrics';
-import { PerturbationRunner, type PerturbationTarget } from './perturbation';
+import { frontierFeeds, perturbLayer, type PerturbationTarget } from './perturbation';
 import { spearman } from './spearman';
 import { activationQuantizer, quantizeWeight } from './variants';
 
@@ -37,8 +40,14 @@ export interface AnalyzeLayersOptions {
   formats: string[];
   methods?: SensitivityMethod[];
   batchSize?: number;
-  /** Samples used by perturbation (default: all). */
+  /** Samples used by perturbation (default: all, within `cacheBytes`). */
   perturbationSamples?: number;
+  /** Samples used by the Hessian trace (default 8; rounded up to whole batches). */
+  hessianSamples?: number;
+  /** Where downstream forward passes run (default onnxruntime; see downstream.ts). */
+  backend?: BackendName;
+  /** Memory for cached FP32 frontier values (default 512 MB); fewer perturbation samples when exceeded. */
+  cacheBytes?: number;
   /** Hutchinson settings (the trace uses the first perturbation batch). */
   targetRelError?: number;
   maxProbes?: number;
@@ -69,6 +78,7 @@ export interface LayersAnalysisResult {
   timings: Record<string, number>;
   onnxruntimeMs: number;
   engineMs: number;
+  backend: BackendName;
   perturbationSamples: number;
   hessianSamples: number;
   warnings: string[];
@@ -137,10 +147,10 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
   const statsOnly = graph.nodes.filter((n) => n.opType === 'MatMul' && !weighted.has(n.name) && n.inputs.length >= 2
     && n.inputs.every((i) => i !== '' && !isConstant(i)));
   const activationNames = [...new Set([...work.map((w) => w.inputName), ...statsOnly.map((n) => n.inputs[0])].filter((n): n is string => !!n))];
-  const frontiers = new Map(work.map((w) => [w.node.name, frontierOf(graph, w.node, isConstant).values]));
+  const frontiers = new Map<string, Frontier>(work.map((w) => [w.node.name, frontierOf(graph, w.node, isConstant)]));
   const needsFrontier = methods.has('perturbation') || methods.has('hessianTrace');
   const inputNames = new Set(graph.inputs.map((i) => i.name));
-  const expose = [...new Set([...activationNames, ...(needsFrontier ? [...frontiers.values()].flat() : [])])]
+  const expose = [...new Set([...activationNames, ...(needsFrontier ? [...frontiers.values()].flatMap((f) => f.values) : [])])]
     .filter((n) => !inputNames.has(n) && n !== output);
 
   // 1. FP32 statistics pass
@@ -150,12 +160,31 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
   let firstOutput: Tensor | undefined;
   try {
     const reservoirs = work.filter((w) => w.reservoir && w.inputName);
+    // the FP32 frontier values of the first batches are kept for the perturbation and Hessian passes
+    const cacheNames = needsFrontier ? [...new Set([...[...frontiers.values()].flatMap((f) => f.values), output])] : [];
+    const wantSamples = Math.min(source.sampleCount, opts.perturbationSamples ?? source.sampleCount,
+      methods.has('perturbation') ? Infinity : opts.hessianSamples ?? 8);
+    const cacheCap = opts.cacheBytes ?? 512 * 2 ** 20;
+    const cached: Map<string, Tensor>[] = [];
+    let cachedSamples = 0, cachedBytes = 0;
     const acc = await collectActivationStats(ref, source, activationNames, {
+      extraFetch: cacheNames,
       batchSize: opts.batchSize ?? 8,
       ...(opts.signal ? { signal: opts.signal } : {}),
       onProgress: (d, n) => progress('statistics', d, n),
-      onBatch: (values) => {
+      onBatch: (values, batch) => {
         if (!firstOutput) firstOutput = values.get(output);
+        if (needsFrontier && cachedSamples < wantSamples) {
+          const keep = new Map<string, Tensor>();
+          let bytes = 0;
+          for (const n of cacheNames) {
+            const t = values.get(n);
+            if (t) { keep.set(n, t); bytes += (t.data as Float32Array).byteLength ?? 0; }
+          }
+          if (cached.length === 0 || cachedBytes + bytes <= cacheCap) {
+            cached.push(keep); cachedSamples += batch.size; cachedBytes += bytes;
+          }
+        }
         for (const w of reservoirs) {
           const x = values.get(w.inputName!);
           if (x && x.data instanceof Float32Array) w.reservoir!.add(x);
@@ -215,67 +244,74 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
     }
     timings.layerHessian = now() - t0;
 
-    // 3 + 4. perturbation and Hessian trace on the engine, fed the cached FP32 frontier
-    let perturbationSamples = 0, hessianSamples = 0, engineMs = 0;
-    if (needsFrontier) {
+    // 3 + 4. perturbation and Hessian trace, layer by layer, on the downstream part fed the cached frontier
+    let perturbationSamples = 0, hessianSamples = 0, engineMs = 0, backendOrtMs = 0;
+    const backend: BackendName = opts.backend ?? 'onnxruntime';
+    if (needsFrontier && cached.length) {
+      if (methods.has('perturbation') && cachedSamples < Math.min(source.sampleCount, opts.perturbationSamples ?? Infinity)) {
+        warnings.push(`perturbation used the first ${cachedSamples} samples: caching more FP32 activations would exceed ${Math.round(cacheCap / 2 ** 20)} MB`);
+      }
+      const hessianBatches: Map<string, Tensor>[] = [];
+      for (const b of cached) {
+        if (hessianSamples >= (opts.hessianSamples ?? 8)) break;
+        hessianBatches.push(b);
+        hessianSamples += b.get(output)?.dims[0] ?? 1;
+      }
+      perturbationSamples = methods.has('perturbation') ? cachedSamples : 0;
+      const proto = backend === 'onnxruntime' ? onnx.ModelProto.decode(modelBytes) : undefined;
       const active = work.filter((w) => w.quantized.size > 0);
-      const targets: PerturbationTarget[] = active.map((w) => {
-        const a = w.inputName ? acc.get(w.inputName) : undefined;
-        const canQuantAct = a && a.histogram.count > 0 && a.histogram.nanCount + a.histogram.infCount === 0;
-        return {
-          node: w.node, frontier: frontiers.get(w.node.name)!, weightName: w.weightName!, weightDims: w.weight!.dims,
-          weights: methods.has('perturbation') ? w.quantized : new Map(),
-          activations: methods.has('perturbation') && canQuantAct
-            ? new Map(opts.formats.map((f) => [f, activationQuantizer(a!.histogram, f)])) : new Map(),
-        };
-      });
-      const runner = new PerturbationRunner(program, targets, output, outputKind, opts.signal);
-      const limit = Math.min(source.sampleCount, opts.perturbationSamples ?? source.sampleCount);
-      let hessianBatch: Map<string, Tensor> | undefined;
       t0 = now();
-      const fetch = runner.neededValues().filter((n) => !inputNames.has(n));
-      for await (const batch of source.batches(opts.batchSize ?? 8)) {
-        if (batch.offset >= limit) break;
-        if (opts.signal?.aborted) throw new QuantLensError('cancelled', 'analysis cancelled');
-        const values = await ref.run(batch.feeds, fetch);
-        for (const [k, v] of Object.entries(batch.feeds)) values.set(k, v);
-        if (!hessianBatch) { hessianBatch = values; hessianSamples = batch.size; }
-        if (methods.has('perturbation')) await runner.addBatch(values);
-        perturbationSamples += batch.size;
-        progress('perturbation', perturbationSamples, limit);
-      }
-      timings.perturbation = now() - t0;
-      engineMs += runner.engineMs;
-      if (methods.has('perturbation')) {
-        for (const [name, s] of runner.results()) {
-          const la = layers.get(name)!;
-          la.sensitivity.perturbation = finiteScores(s.weights, 'perturbation', la.sensitivity);
-          la.sensitivity.activationPerturbation = finiteScores(s.activations, 'activationPerturbation', la.sensitivity);
-          la.sensitivity.perturbationMetric = outputKind === 'other' ? 'mse' : 'kl';
-          la.sensitivity.top1Agreement = s.top1Agreement;
-          la.sensitivity.outputSqnrDb = s.sqnrDb;
-        }
-      }
-      if (methods.has('hessianTrace') && hessianBatch) {
-        t0 = now();
-        let done = 0;
-        for (const w of active) {
-          const r = await traceForLayer(program, w, frontiers.get(w.node.name)!, hessianBatch, output, outputKind, opts);
-          engineMs += r.engineMs;
+      let tPert = 0, tTrace = 0, done = 0;
+      for (const w of active) {
+        const frontier = frontiers.get(w.node.name)!;
+        const frontierTypes = new Map(frontier.values.map((v) => [v, cached[0].get(v)?.dtype ?? 'float32'] as const));
+        const layer = { weightName: w.weightName!, weightDims: w.weight!.dims, frontier, frontierTypes };
+        const downstreamOutputs = new Set(graph.nodes.filter((n) => frontier.downstream.has(n.name)).flatMap((n) => n.outputs));
+        const runner: DownstreamRunner = proto
+          ? await ortRunner(proto, layer, downstreamOutputs, isConstant, output, file)
+          : engineRunner(program, layer, output, opts.signal);
+        try {
           const la = layers.get(w.node.name)!;
-          la.sensitivity.traceProbes = r.probes;
-          if (finite(r.trace)) la.sensitivity.trace = r.trace;
-          la.sensitivity.hessianTrace = finiteScores(Object.fromEntries(opts.formats.map((f) =>
-            [f, hawqOmega(r.trace, w.weight!.data as Float32Array, w.quantized.get(f)!)])), 'hessianTrace', la.sensitivity);
-          progress('hessian-trace', ++done, active.length);
+          const wdata = w.weight!.data as Float32Array;
+          if (methods.has('perturbation')) {
+            const tp = now();
+            const a = w.inputName ? acc.get(w.inputName) : undefined;
+            const canQuantAct = a && a.histogram.count > 0 && a.histogram.nanCount + a.histogram.infCount === 0;
+            const target: PerturbationTarget = {
+              node: w.node, frontier: frontier.values, weights: w.quantized,
+              activations: canQuantAct ? new Map(opts.formats.map((f) => [f, activationQuantizer(a!.histogram, f)])) : new Map(),
+            };
+            const s = await perturbLayer(runner, target, wdata, cached, output, outputKind, opts.signal);
+            la.sensitivity.perturbation = finiteScores(s.weights, 'perturbation', la.sensitivity);
+            la.sensitivity.activationPerturbation = finiteScores(s.activations, 'activationPerturbation', la.sensitivity);
+            la.sensitivity.perturbationMetric = outputKind === 'other' ? 'mse' : 'kl';
+            la.sensitivity.top1Agreement = s.top1Agreement;
+            la.sensitivity.outputSqnrDb = s.sqnrDb;
+            tPert += now() - tp;
+          }
+          if (methods.has('hessianTrace')) {
+            const tt = now();
+            const r = await traceForLayer(runner, w, frontier.values, hessianBatches, outputKind, opts);
+            la.sensitivity.traceProbes = r.probes;
+            if (finite(r.trace)) la.sensitivity.trace = r.trace;
+            la.sensitivity.hessianTrace = finiteScores(Object.fromEntries(opts.formats.map((f) =>
+              [f, hawqOmega(r.trace, wdata, w.quantized.get(f)!)])), 'hessianTrace', la.sensitivity);
+            tTrace += now() - tt;
+          }
+        } finally {
+          if (proto) backendOrtMs += runner.ms; else engineMs += runner.ms;
+          await runner.dispose();
         }
-        timings.hessianTrace = now() - t0;
+        progress('sensitivity', ++done, active.length);
       }
+      if (methods.has('perturbation')) timings.perturbation = tPert;
+      if (methods.has('hessianTrace')) timings.hessianTrace = tTrace;
+      timings.sensitivitySetup = Math.max(0, now() - t0 - tPert - tTrace);
     }
     warnings.push(...source.warnings);
     return {
       layers, agreement: agreementOf(layers, opts.formats), outputKind, output, notApplicable, timings,
-      onnxruntimeMs: ref.ortMs, engineMs, perturbationSamples, hessianSamples, warnings,
+      onnxruntimeMs: ref.ortMs + backendOrtMs, engineMs, backend, perturbationSamples, hessianSamples, warnings,
     };
   } finally {
     await ref.dispose();
@@ -296,32 +332,26 @@ function finiteScores(r: Record<string, ScoreWithError>, method: string, s: Sens
   return Object.fromEntries(Object.entries(r).filter(([, v]) => finite(v)));
 }
 
-async function traceForLayer(program: ReturnType<typeof compile>, w: LayerWork, frontier: string[],
-  values: Map<string, Tensor>, output: string, kind: OutputKind, opts: AnalyzeLayersOptions) {
-  const feeds: Record<string, Tensor> = {};
-  for (const v of frontier) feeds[v] = values.get(v)!;
-  let engineMs = 0;
-  const forward = async (weight?: Float32Array) => {
-    const t0 = now();
-    const r = await run(program, feeds, {
-      outputs: [output], ...(weight ? { weightOverrides: { [w.weightName!]: { dtype: 'float32', dims: w.weight!.dims, data: weight } } } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    engineMs += now() - t0;
-    return r.outputs[output];
-  };
-  const reference = await forward();
+async function traceForLayer(runner: DownstreamRunner, w: LayerWork, frontier: string[],
+  batches: readonly Map<string, Tensor>[], kind: OutputKind, opts: AnalyzeLayersOptions) {
+  const wdata = w.weight!.data as Float32Array;
+  const feeds = batches.map((b) => frontierFeeds(b, frontier, w.node.name));
+  // the reference is this backend's own FP32 output, so the loss is exactly 0 at the FP32 weights
+  const reference: Tensor[] = [];
+  for (const f of feeds) reference.push(await runner.run(f, wdata));
   const loss = async (weight: Float32Array) => {
-    const l = perSampleLoss(reference, await forward(weight), kind);
-    let s = 0;
-    for (const x of l) s += x;
-    return s / l.length;
+    let s = 0, n = 0;
+    for (let i = 0; i < feeds.length; i++) {
+      const l = perSampleLoss(reference[i], await runner.run(feeds[i], weight), kind);
+      for (const x of l) { s += x; n++; }
+    }
+    return s / n;
   };
-  const est = await hutchinsonTrace(w.weight!.data as Float32Array, loss, {
+  const est = await hutchinsonTrace(wdata, loss, {
     targetRelError: opts.targetRelError ?? 0.1, maxProbes: opts.maxProbes ?? 16, minProbes: opts.minProbes ?? 4,
     seed: (opts.seed ?? 0) + 101, ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  return { trace: est.trace, probes: est.probes, engineMs };
+  return { trace: est.trace, probes: est.probes };
 }
 
 /** Spearman ρ between the methods' layer rankings, per format ('perturbation~hessianTrace@int8'). */

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Perturbation sensitivity: quantize one layer alone — its weights, or separately its input activation — at
- * each candidate format, run only the downstream part of the graph on the engine (fed the FP32 frontier values
- * cached from the onnxruntime pass) and measure the change of the model output against FP32: per-sample KL
- * for classifier outputs, MSE otherwise (mean ± standard error), plus SQNR and top-1 agreement (null with a
+ * each candidate format, run only the downstream part of the graph (fed the FP32 frontier values cached from
+ * the onnxruntime pass) and measure the change of the model output against FP32: per-sample KL for
+ * classifier outputs, MSE otherwise (mean ± standard error), plus SQNR and top-1 agreement (null with a
  * reason when the output is not logits).
  */
 import type { Node, Tensor } from '../../engine/ir';
-import type { Program } from '../../engine';
-import { run } from '../../engine';
 import { QuantLensError } from '../../engine/errors';
 import type { ScoreWithError } from '../report';
 import { OutputComparison } from '../eval/metrics';
+import type { Program } from '../../engine';
+import { run } from '../../engine';
+import type { DownstreamRunner } from './downstream';
 import { LossAccumulator, type OutputKind, perSampleLoss } from './outputMetrics';
 
 /** One layer to perturb, with its quantized variants already computed. */
@@ -38,6 +39,60 @@ export interface PerturbationScores {
   sqnrDb: Record<string, number>;
 }
 
+/** The frontier feeds of one cached batch. */
+export function frontierFeeds(values: Map<string, Tensor>, frontier: readonly string[], layer: string): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const v of frontier) {
+    const x = values.get(v);
+    if (!x) throw new QuantLensError('calibration', `value '${v}' needed to perturb '${layer}' was not captured`);
+    feeds[v] = x;
+  }
+  return feeds;
+}
+
+/**
+ * Perturb one layer over the cached batches (each holds the frontier values and the FP32 model output) on a
+ * downstream runner; `weight` is the layer's FP32 weight (used while only the activation is quantized).
+ */
+export async function perturbLayer(runner: DownstreamRunner, t: PerturbationTarget, weight: Float32Array,
+  batches: readonly Map<string, Tensor>[], output: string, kind: OutputKind, signal?: AbortSignal): Promise<PerturbationScores> {
+  const w = new Map<string, { loss: LossAccumulator; cmp: OutputComparison }>();
+  const a = new Map<string, LossAccumulator>();
+  const inName = t.node.inputs[0];
+  for (const values of batches) {
+    const ref = values.get(output);
+    if (!ref) throw new QuantLensError('calibration', `the FP32 pass did not return output '${output}'`);
+    const feeds = frontierFeeds(values, t.frontier, t.node.name);
+    for (const [fmt, wq] of t.weights) {
+      if (signal?.aborted) throw new QuantLensError('cancelled', 'analysis cancelled');
+      const out = await runner.run(feeds, wq);
+      let slot = w.get(fmt);
+      if (!slot) w.set(fmt, (slot = { loss: new LossAccumulator(), cmp: new OutputComparison(output) }));
+      slot.loss.add(perSampleLoss(ref, out, kind));
+      slot.cmp.add(ref.data as Float32Array, out.data as Float32Array, ref.dims);
+    }
+    const x = values.get(inName);
+    if (!x || !(x.data instanceof Float32Array)) continue;
+    for (const [fmt, fq] of t.activations) {
+      if (signal?.aborted) throw new QuantLensError('cancelled', 'analysis cancelled');
+      const out = await runner.run({ ...feeds, [inName]: { ...x, data: fq(x.data, x.dims) } }, weight);
+      let acc = a.get(fmt);
+      if (!acc) a.set(fmt, (acc = new LossAccumulator()));
+      acc.add(perSampleLoss(ref, out, kind));
+    }
+  }
+  const s: PerturbationScores = { weights: {}, activations: {}, top1Agreement: {}, sqnrDb: {} };
+  for (const [fmt, x] of w) {
+    s.weights[fmt] = x.loss.result();
+    const c = x.cmp.result();
+    s.top1Agreement[fmt] = c.top1Agreement;
+    s.sqnrDb[fmt] = Number.isFinite(c.sqnrDb) ? c.sqnrDb : 400;
+  }
+  for (const [fmt, x] of a) s.activations[fmt] = x.result();
+  return s;
+}
+
+// Batch-major variant on the engine: every layer's perturbations for one batch at a time (allocate uses it).
 interface Acc { loss: LossAccumulator; cmp: OutputComparison }
 
 /** Runs the per-layer perturbations batch by batch and accumulates their scores. */

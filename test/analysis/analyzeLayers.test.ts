@@ -23,7 +23,7 @@ test('sample CNN: three methods per layer and format, int4 above int8, agreement
     formats: ['int8', 'int4'], perturbationSamples: 16, maxProbes: 8, onProgress: (s) => stages.add(s),
   });
   assert.equal(r.outputKind, 'logits');
-  assert.deepEqual([...stages].sort(), ['hessian-trace', 'layer-hessian', 'perturbation', 'statistics']);
+  assert.deepEqual([...stages].sort(), ['layer-hessian', 'sensitivity', 'statistics']);
   assert.equal(r.perturbationSamples, 16);
   assert.ok(r.layers.size >= 3);
   for (const la of r.layers.values()) {
@@ -40,7 +40,7 @@ test('sample CNN: three methods per layer and format, int4 above int8, agreement
     assert.equal(la.weightHistogram.counts.reduce((a, b) => a + b, 0), la.weightStats.count);
   }
   assert.ok(Object.keys(r.agreement).some((k) => k.startsWith('perturbation~hessianTrace@')));
-  assert.ok(r.onnxruntimeMs > 0 && r.engineMs > 0);
+  assert.ok(r.onnxruntimeMs > 0 && r.backend === 'onnxruntime');
 });
 
 test('a model whose output is not logits: MSE sensitivity, agreement metrics not applicable', async () => {
@@ -96,4 +96,25 @@ test('sample ViT: folded Transpose weights are analysed and post-Softmax inputs 
   const softmaxed = [...r.layers.values()].filter((l) => l.tags.some((t) => t.id === 'power-law'));
   assert.ok(softmaxed.length >= 1, 'attention probabilities are tagged');
   assert.equal(softmaxed[0].tags.find((t) => t.id === 'power-law')!.suggestion, 'log2');
+});
+
+test('engine and onnxruntime downstream backends give the same sensitivities', async () => {
+  const file = path.join(ROOT, 'samples/cnn.onnx');
+  const { model } = await loadModel(file);
+  const bytes = readFileSync(file);
+  const run = async (backend: 'engine' | 'onnxruntime') => analyzeLayers(model, bytes, file, randomSource(
+    [{ name: 'input', dtype: 'float32', sampleShape: [1, 8, 8], fixedBatch: null }], 8, 3),
+  { formats: ['int4'], backend, maxProbes: 4, minProbes: 4, methods: ['perturbation', 'hessianTrace'] });
+  const [e, o] = [await run('engine'), await run('onnxruntime')];
+  assert.equal(e.backend, 'engine');
+  assert.ok(e.engineMs > 0 && o.engineMs === 0);
+  for (const [name, le] of e.layers) {
+    const lo = o.layers.get(name)!;
+    const pe = le.sensitivity.perturbation!.int4.value, po = lo.sensitivity.perturbation!.int4.value;
+    assert.ok(Math.abs(pe - po) <= 1e-3 * po, `${name}: perturbation engine ${pe} vs onnxruntime ${po}`);
+    const ae = le.sensitivity.activationPerturbation!.int4.value, ao = lo.sensitivity.activationPerturbation!.int4.value;
+    assert.ok(Math.abs(ae - ao) <= 1e-3 * ao, `${name}: activation perturbation ${ae} vs ${ao}`);
+    const te = le.sensitivity.trace!.value, to = lo.sensitivity.trace!.value;
+    assert.ok(Math.abs(te - to) <= 0.02 * to, `${name}: trace engine ${te} vs onnxruntime ${to}`);
+  }
 });

@@ -21,7 +21,7 @@ test('a job reports progress and writes its JSON and HTML only when done', async
       kind: 'analyze', model: MODEL, options: { random: 8, formats: ['int8'], maxProbes: 4 }, outputs: { json, html },
     }, { onProgress: (s) => stages.add(s) });
     assert.deepEqual(written, [json, html]);
-    assert.ok(stages.has('statistics') && stages.has('perturbation'));
+    assert.ok(stages.has('statistics') && stages.has('sensitivity'));
     const onDisk = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(onDisk.command, 'analyze');
     assert.equal(onDisk.layers.length, report.layers.length);

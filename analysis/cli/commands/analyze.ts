@@ -15,7 +15,8 @@ import { addJsonOption, addLimitOptions, addShapeOption, formatTable, loadOption
 
 interface AnalyzeFlags {
   data?: string; random?: number; seed?: number; labels?: string; shape?: ShapeOverrides;
-  formats?: string; methods?: string; batchSize?: number; perturbationSamples?: number; probes?: number;
+  formats?: string; methods?: string; batchSize?: number; perturbationSamples?: number; hessianSamples?: number; probes?: number;
+  backend?: 'engine' | 'onnxruntime';
   targetError?: number; rows?: number; json?: string; html?: string;
   size?: string; mean?: string; std?: string; channelOrder?: 'rgb' | 'bgr'; layout?: 'nchw' | 'nhwc';
   maxTensorMb?: number; maxMemoryMb?: number; quiet?: boolean;
@@ -67,6 +68,8 @@ export function analyzeOptionsFrom(f: AnalyzeFlags): AnalyzeOptions {
     ...(methods ? { methods: methods as SensitivityMethod[] } : {}),
     ...(f.batchSize ? { batchSize: f.batchSize } : {}),
     ...(f.perturbationSamples ? { perturbationSamples: f.perturbationSamples } : {}),
+    ...(f.hessianSamples ? { hessianSamples: f.hessianSamples } : {}),
+    ...(f.backend ? { backend: f.backend } : {}),
     ...(f.probes ? { maxProbes: f.probes } : {}),
     ...(f.targetError ? { targetRelError: f.targetError } : {}),
     ...(f.rows ? { layerHessianRows: f.rows } : {}),
@@ -89,7 +92,7 @@ export function formatAnalyze(r: Report): string {
   const lines = [
     `model        ${terminalSafe(r.model.path)}`,
     `calibration  ${terminalSafe(a?.calibration ?? '')}`,
-    `output       ${terminalSafe(a?.output ?? '')} (${a?.outputKind}; perturbation = ${a?.outputKind === 'other' ? 'MSE' : 'KL'})`,
+    `output       ${terminalSafe(a?.output ?? '')} (${a?.outputKind}; perturbation = ${a?.outputKind === 'other' ? 'MSE' : 'KL'}; forward passes on ${a?.backend ?? '?'})`,
     ...Object.entries(a?.notApplicable ?? {}).map(([k, v]) => `n/a          ${k}: ${terminalSafe(v)}`),
     '',
     formatTable(header, rows, numeric),
@@ -116,6 +119,8 @@ export function register(program: Command): void {
     .option('--methods <LIST>', `sensitivity methods (default all: ${METHODS.join(',')})`)
     .addOption(new Option('--batch-size <N>', 'calibration batch size (default 8)').argParser(int('--batch-size')))
     .addOption(new Option('--perturbation-samples <N>', 'samples used for perturbation (default all)').argParser(int('--perturbation-samples')))
+    .addOption(new Option('--hessian-samples <N>', 'samples used by the Hessian trace (default 8)').argParser(int('--hessian-samples')))
+    .addOption(new Option('--backend <NAME>', 'where perturbation/Hessian forward passes run (default onnxruntime)').choices(['onnxruntime', 'engine']))
     .addOption(new Option('--probes <N>', 'max Hutchinson probes per layer (default 16)').argParser(int('--probes')))
     .addOption(new Option('--target-error <X>', 'stop probing at this relative standard error (default 0.1)').argParser(positive('--target-error')))
     .addOption(new Option('--rows <N>', 'input rows kept per layer for the layer Hessian (default 256)').argParser(int('--rows')))
