@@ -19,10 +19,10 @@ import type { CalibrationSource } from '../data/source';
 import { quantizeActivation, quantizeLayerWeight } from '../eval/engineConfig';
 import type { LoadedModel } from '../onnx/load';
 import { dequantizeRecord } from '../quant/toEngine';
-import { frontierOf } from '../sensitivity/frontier';
+import { frontierOf, type Frontier } from '../sensitivity/frontier';
 import { hawqOmega, hutchinsonTrace } from '../sensitivity/hessianTrace';
-import { classifyOutput, perSampleLoss, type OutputKind } from '../sensitivity/outputMetrics';
-import { PerturbationRunner, type PerturbationTarget } from '../sensitivity/perturbation';
+import { LossAccumulator, classifyOutput, perSampleLoss, type OutputKind } from '../sensitivity/outputMetrics';
+
 import type { AllocChoice, AllocLayer, AllocProblem } from './ilp';
 
 export type SensitivityKind = 'perturbation' | 'hessian';
@@ -70,27 +70,25 @@ export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> 
   const aBits = req.activation ? bitsOfFormat(req.activation.format) : 32;
 
   // FP32 pass: frontier values for every layer, the reference output, per-node output sizes (for MACs)
-  const targets: PerturbationTarget[] = layers.map((l) => {
+  const frontiers: Frontier[] = layers.map((l) => {
+    const f = frontierOf(graph, l.node);
+    return { ...f, values: f.values.filter((v) => !program.constants.has(v)) };
+  });
+  /** Per layer: weight variants (candidate id → Q(W)) and the input-activation fake-quantizer, if any. */
+  const targets = layers.map((l) => {
     const weights = new Map<string, Float32Array>();
     if (req.sensitivity === 'perturbation') for (const c of candidates) weights.set(c.id, dequantizeRecord(quantizeLayerWeight(l, c.spec).record));
-    const acts = new Map<string, (x: Float32Array, dims: readonly number[]) => Float32Array>();
     const stats = req.activationStats.get(l.node.inputs[0]);
-    if (req.activation && stats && stats.n > 0) {
-      const aq = quantizeActivation(req.activation, stats);
-      acts.set(req.activation.format, (x, dims) => fakeQuantize({ dtype: 'float32', dims: [...dims], data: x }, aq, l.node.name).data as Float32Array);
-    }
-    const frontier = frontierOf(graph, l.node).values.filter((v) => !program.constants.has(v));
-    return { node: l.node, frontier, weightName: l.weightName, weightDims: l.dims, weights, activations: acts };
+    const aq = req.activation && stats && stats.n > 0 ? quantizeActivation(req.activation, stats) : undefined;
+    return { weights, aq };
   });
-  const needed = new PerturbationRunner(program, targets, output, 'other').neededValues();
   const inputNames = new Set(graph.inputs.map((i) => i.name));
-  const fetch = [...new Set([...needed, ...layers.map((l) => l.node.outputs[0])])].filter((n) => !inputNames.has(n));
+  const fetch = [...new Set([...frontiers.flatMap((f) => f.values), output, ...layers.map((l) => l.node.outputs[0])])].filter((n) => !inputNames.has(n));
   const ref = await OrtReference.create(req.modelBytes, fetch.filter((n) => n !== output), loaded.file, graph.outputs.map((o) => o.name));
   let kind: OutputKind = 'other';
   let samples = 0;
   const outElems = new Map<string, number>();
-  let hessianBatch: Map<string, Tensor> | undefined;
-  let kindRunner: PerturbationRunner | undefined;
+  const batches: Map<string, Tensor>[] = [];
   try {
     for await (const b of req.source.batches(req.batchSize ?? 16)) {
       const values = await ref.run(b.feeds, fetch);
@@ -98,36 +96,62 @@ export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> 
       if (samples === 0) {
         const o = values.get(output);
         kind = o ? classifyOutput(o) : 'other';
-        // the runner's loss must match the output kind: rebuild it once we know it
-        kindRunner = new PerturbationRunner(program, targets, output, kind, req.signal);
-        hessianBatch = values;
         for (const l of layers) {
           const t = values.get(l.node.outputs[0]);
           if (t) outElems.set(l.node.name, t.dims.slice(1).reduce((a, c) => a * c, 1));
         }
       }
-      await kindRunner?.addBatch(values);
+      batches.push(values);
       samples += b.size;
     }
   } finally {
     await ref.dispose();
   }
-  const scores = kindRunner?.results() ?? new Map();
+  // perturbation: each layer alone, each variant, downstream part only (fed the cached FP32 frontier)
+  const scores = new Map<string, { weights: Map<string, number>; activation: number }>();
+  for (const [i, l] of layers.entries()) {
+    const wLoss = new Map<string, LossAccumulator>();
+    const aLoss = new LossAccumulator();
+    const override = (data: Float32Array) => ({ [l.weightName]: { dtype: 'float32' as const, dims: l.dims, data } });
+    for (const values of batches) {
+      const ref = values.get(output) as Tensor;
+      const feeds: Record<string, Tensor> = {};
+      for (const v of frontiers[i].values) feeds[v] = values.get(v) as Tensor;
+      for (const [id, wq] of targets[i].weights) {
+        const out = (await run(program, feeds, { outputs: [output], weightOverrides: override(wq), ...(req.signal ? { signal: req.signal } : {}) })).outputs[output];
+        let acc = wLoss.get(id);
+        if (!acc) wLoss.set(id, (acc = new LossAccumulator()));
+        acc.add(perSampleLoss(ref, out, kind));
+      }
+      const x = values.get(l.node.inputs[0]);
+      const aq = targets[i].aq;
+      if (aq && x && x.data instanceof Float32Array) {
+        const xq = fakeQuantize(x, aq, l.node.name);
+        const out = (await run(program, { ...feeds, [l.node.inputs[0]]: xq }, { outputs: [output], ...(req.signal ? { signal: req.signal } : {}) })).outputs[output];
+        aLoss.add(perSampleLoss(ref, out, kind));
+      }
+    }
+    scores.set(l.node.name, {
+      weights: new Map([...wLoss].map(([id, acc]) => [id, acc.result().value])),
+      activation: targets[i].aq ? aLoss.result().value : 0,
+    });
+  }
+  const hessianBatch = batches[0];
 
   const hessianLoss = new Map<string, Map<string, number>>();
   if (req.sensitivity === 'hessian' && hessianBatch) {
-    for (const [i, l] of layers.entries()) hessianLoss.set(l.node.name, await hessianScores(program, l, targets[i].frontier, hessianBatch, output, kind, candidates));
+    for (const [i, l] of layers.entries()) hessianLoss.set(l.node.name, await hessianScores(program, l, frontiers[i].values, hessianBatch, output, kind, candidates));
   }
   const latency = req.measureLatency ? await measureLatency(loaded, layers, candidates, req) : undefined;
 
   const allocLayers: AllocLayer[] = layers.map((l) => {
     const s = scores.get(l.node.name);
-    const actLoss = req.activation ? s?.activations[req.activation.format]?.value ?? 0 : 0;
+    const actLoss = s?.activation ?? 0;
     const params = l.dims.reduce((a, b) => a * b, 1);
     const macs = (outElems.get(l.node.name) ?? 0) * (params / Math.max(1, channelCount(l)));
     const choices: AllocChoice[] = candidates.map((c) => {
       const q = quantizeLayerWeight(l, c.spec);
-      const wLoss = req.sensitivity === 'hessian' ? hessianLoss.get(l.node.name)?.get(c.id) ?? 0 : s?.weights[c.id]?.value ?? 0;
+      const wLoss = req.sensitivity === 'hessian' ? hessianLoss.get(l.node.name)?.get(c.id) ?? 0 : s?.weights.get(c.id) ?? 0;
       const lat = latency?.get(l.node.name)?.get(c.id);
       return {
         id: c.id, weightFormat: c.spec.format, activationFormat: req.activation?.format ?? null,
