@@ -15,5 +15,5 @@ test('250 seeded mutations of valid models: models or typed errors only, crashes
   assert.equal(s.inputs, 250);
   // the mutations must actually reach the loader's defences, not just produce valid files
   assert.ok((s.errorsByKind['model-format'] ?? 0) > 20, JSON.stringify(s.errorsByKind));
-  assert.ok(s.models > 20);
+  assert.ok(s.models > s.inputs * 0.25, `only ${s.models} inputs loaded: are the seeds intact?`);
 });

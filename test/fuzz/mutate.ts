@@ -23,19 +23,22 @@ export class Rng {
 
 export type Mutator = (seed: Uint8Array, rng: Rng) => Uint8Array;
 
+/** A real copy: Node Buffers' slice() is a view, and seeds must never be mutated in place. */
+const copy = (b: Uint8Array, end = b.length): Uint8Array => new Uint8Array(b.subarray(0, end));
+
 const HUGE = [2 ** 31, 2 ** 32 + 7, 2 ** 53 + 2, 2 ** 62, 2 ** 64 - 1, 0, 1, 255, 2 ** 20];
 
 const bitFlips: Mutator = (seed, rng) => {
-  const b = seed.slice();
+  const b = copy(seed);
   const n = 1 + rng.int(8);
   for (let i = 0; i < n; i++) { const p = rng.int(b.length); b[p] ^= 1 << rng.int(8); }
   return b;
 };
 
-const truncate: Mutator = (seed, rng) => seed.slice(0, rng.int(seed.length));
+const truncate: Mutator = (seed, rng) => copy(seed, rng.int(seed.length));
 
 const splice: Mutator = (seed, rng) => {
-  const b = seed.slice();
+  const b = copy(seed);
   const at = rng.int(b.length), len = 1 + rng.int(32);
   for (let i = at; i < Math.min(b.length, at + len); i++) b[i] = rng.int(256);
   return b;
