@@ -13,6 +13,6 @@ export { run, runSync } from './executor/run';
 export type {
   CompileOptions, CompiledNode, NodeTiming, Program, RunOptions, RunResult, ValueSummary,
 } from './executor/program';
-export { OP_ROWS, UNSUPPORTED_OPS, supportedOpTypes } from './ops/registry';
+export { OP_ROWS, UNSUPPORTED_OPS, supportedOpTypes, unsupportedNodes } from './ops/registry';
 export { dequantizeWeight, fakeQuantize, quantizeValues, dequantizeCodes } from './fakeQuant';
 export type { EngineQuantConfig, KernelPath, LayerQuantConfig, QuantizedWeight, ActivationQuant } from './quant-types';

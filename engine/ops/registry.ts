@@ -111,6 +111,22 @@ export function resolveOp(node: Node, opset: number): OpFactory {
   throw new QuantLensError('unsupported-op', `${where} is not supported by the engine${reason ? `: ${reason}` : known ? ' at this opset' : ''}`);
 }
 
+/** Every node the engine cannot run at its opset, with the reason (for a "not simulated" badge); empty when all run. */
+export function unsupportedNodes(nodes: readonly Node[], opsets: Readonly<Record<string, number>>): { node: string; opType: string; reason: string }[] {
+  const out: { node: string; opType: string; reason: string }[] = [];
+  for (const n of nodes) {
+    const opset = opsets[n.domain];
+    try {
+      if (opset === undefined) throw new QuantLensError('unsupported-op', `the model imports no opset for domain '${n.domain || 'ai.onnx'}'`);
+      resolveOp(n, opset);
+    } catch (e) {
+      if (!(e instanceof QuantLensError)) throw e;
+      out.push({ node: n.name, opType: n.opType, reason: e.message });
+    }
+  }
+  return out;
+}
+
 /** Op types the engine runs (for listings and the UI). */
 export function supportedOpTypes(): string[] {
   return [...new Set(OP_ROWS.map((r) => r[0]))].sort();

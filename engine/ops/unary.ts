@@ -96,7 +96,6 @@ export const Acos = simple(Math.acos);
 export const Atan = simple(Math.atan);
 export const Sinh = simple(Math.sinh);
 export const Cosh = simple(Math.cosh);
-export const Identity = simple((x) => x);
 
 export const LeakyRelu = unaryOp((a) => { const alpha = a.float('alpha', 0.01); return (x) => (x >= 0 ? x : alpha * x); });
 export const Elu = unaryOp((a) => { const alpha = a.float('alpha', 1); return (x) => (x >= 0 ? x : alpha * (Math.exp(x) - 1)); });

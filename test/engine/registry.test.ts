@@ -3,7 +3,7 @@
 // decomposed LayerNorm pattern (ReduceMean/Sub/Pow/Sqrt/Div) computes the same as LayerNormalization.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compile, OP_ROWS, runSync, supportedOpTypes, UNSUPPORTED_OPS } from '../../engine/index';
+import { compile, OP_ROWS, runSync, supportedOpTypes, UNSUPPORTED_OPS, unsupportedNodes } from '../../engine/index';
 import type { Tensor } from '../../engine/ir';
 import { input, model, node, randomTensor } from './graphs';
 import { compareTensors } from './helpers';
@@ -53,4 +53,11 @@ test('the decomposed LayerNorm pattern matches LayerNormalization', () => {
   const x = randomTensor([2, 5, 16], 11);
   const a = runSync(compile(decomposed), { x }).outputs.y, b = runSync(compile(fused), { x }).outputs.y;
   assert.equal(compareTensors(a, b, 'y'), undefined);
+});
+
+test('unsupportedNodes lists what compile would refuse, without throwing', () => {
+  const m = model([node('a', 'Relu', ['x'], ['y']), node('s', 'SequenceEmpty', [], ['q']), node('g', 'Gelu', ['x'], ['z'])], [input('x', [2])], ['y'], {}, 17);
+  assert.deepEqual(unsupportedNodes(m.graph.nodes, m.opsets).map((u) => [u.node, u.opType]), [['s', 'SequenceEmpty'], ['g', 'Gelu']]);
+  assert.match(unsupportedNodes(m.graph.nodes, m.opsets)[1].reason, /at this opset/);
+  assert.deepEqual(unsupportedNodes([node('a', 'Relu', ['x'], ['y'])], { '': 13 }), []);
 });
