@@ -7,12 +7,11 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { checkConfigAgainstModel, checkConfigText, type ConfigProblem } from '../analysis/config/load';
-import { resolveLayer, type QuantConfig } from '../analysis/config/types';
-import { FORMAT_IDS, FORMATS } from '../analysis/quant/formats';
-import type { Report } from '../analysis/report';
+import type { QuantConfig } from '../analysis/config/types';
+import { FORMAT_IDS } from '../analysis/quant/formats';
 import { Disposable } from './dispose';
 import type { ModelRegistry } from './modelRegistry';
-import { sensitivityOf } from './sensitivityRank';
+import { sensitiveLayerFindings } from './sensitivityRank';
 
 const SOURCE = 'QuantLens';
 
@@ -21,18 +20,6 @@ function toDiagnostic(p: ConfigProblem, severity = vscode.DiagnosticSeverity.Err
   const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), p.path ? `${p.path}: ${p.message}` : p.message, severity);
   d.source = SOURCE;
   return d;
-}
-
-/** Layers ranked in the top quarter by sensitivity but given fewer than 8 weight bits. */
-export function sensitiveLayerFindings(config: QuantConfig, report: Report): { layer: string; format: string; rank: number; of: number }[] {
-  const scored = report.layers.map((l) => ({ l, s: sensitivityOf(l) })).filter((x): x is { l: typeof x.l; s: number } => x.s !== undefined).sort((a, b) => b.s - a.s);
-  const top = scored.slice(0, Math.max(1, Math.ceil(scored.length / 4)));
-  const out: { layer: string; format: string; rank: number; of: number }[] = [];
-  top.forEach(({ l }, i) => {
-    const w = resolveLayer(config, l.name).weights;
-    if (w && (FORMATS[w.format]?.bits ?? 8) < 8) out.push({ layer: l.name, format: w.format, rank: i + 1, of: scored.length });
-  });
-  return out;
 }
 
 export class ConfigDiagnostics extends Disposable {
