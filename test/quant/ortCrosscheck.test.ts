@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Our rounding vs onnxruntime-node's QuantizeLinear/DequantizeLinear on the same data and scales: codes and
-// dequantized values must agree bit for bit (ties, saturation, per-channel and blocked layouts included).
+// dequantized values must agree bit for bit (ties, saturation, ±Inf, per-channel and blocked layouts included).
+// NaN is the one deliberate difference: onnxruntime gives NaN (FP8) or qmin (INT); we encode NaN as zero and
+// count it, so it is not probed here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calibrate } from '../../analysis/quant/calibrate';
@@ -14,7 +16,7 @@ import { normal, sameBits } from './gen';
 function probe(): Float32Array {
   const ties: number[] = [];
   for (let k = -20; k <= 20; k++) ties.push((k + 0.5) * 0.5);
-  return Float32Array.from([...ties, 0, -0, 1e6, -1e6, 300, -300, 63.75, 64.25, 127.75, -128.25, ...normal(200, 3, 40)]);
+  return Float32Array.from([...ties, 0, -0, 1e6, -1e6, Infinity, -Infinity, 300, -300, 63.75, 64.25, 127.75, -128.25, ...normal(200, 3, 40)]);
 }
 
 function withScale(p: QuantParams, scale: number, zp: number): QuantParams {
@@ -73,7 +75,7 @@ const FP8_CASES = [
 
 /** Ties between neighbouring FP8 values at every exponent, subnormal ties, and saturating values. */
 function fp8Probe(): Float32Array {
-  const v: number[] = [0, -0, 1e-9, -1e-9, 1e9, -1e9, 448, 464, 465, 480, 57344, 61440, 61441, 65536];
+  const v: number[] = [0, -0, 1e-9, -1e-9, 1e9, -1e9, Infinity, -Infinity, 448, 464, 465, 480, 57344, 61440, 61441, 65536];
   for (let e = -18; e <= 16; e++) for (const m of [1, 1.0625, 1.125, 1.1875, 1.25, 1.3125, 1.375, 1.4375, 1.5, 1.5625, 1.625, 1.6875, 1.75, 1.875]) {
     v.push(m * 2 ** e, -m * 2 ** e);
   }
@@ -95,3 +97,13 @@ for (const c of FP8_CASES) {
     }
   });
 }
+
+test('fp8_e4m3 per-channel (axis 0) scales match onnxruntime', async () => {
+  const dims = [4, 50];
+  const x = normal(200, 17, 30);
+  const t = { data: x, dims };
+  const p = calibrate(t, { format: 'fp8_e4m3', granularity: { kind: 'channel', axis: 0 } });
+  const ours = quantize(t, p);
+  const ort = await runQdq({ type: DT.FLOAT8E4M3FN, opset: 19, x, dims, scale: p.scales, scaleDims: [4], axis: 0, saturate: 1 });
+  assert.ok(sameBits(ours.dequantized, ort.dequantized));
+});
