@@ -59,9 +59,12 @@ test('the allocation view suggests formats; Apply writes cnn.quant.json, which v
   await runCommand(wb.page, 'View: Close All Editors');
   await openFile(wb.page, 'samples/cnn.onnx');
   const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await editor.locator('.trow .sens').first().waitFor({ timeout: 30_000 }); // the analysis was kept: sensitivity column
+  await runCommand(wb.page, 'View: Toggle Primary Side Bar Visibility');
   await editor.locator('.trow', { hasText: 'conv2' }).first().click();
   await editor.locator('[data-testid="layer-detail"] svg').first().waitFor({ timeout: 30_000 });
   await shot('model-editor-selected');
+  await runCommand(wb.page, 'View: Toggle Primary Side Bar Visibility');
 });
 
 test('the histogram panel of an attention Softmax output shows log and Tan grids', { timeout: 300_000 }, async () => {

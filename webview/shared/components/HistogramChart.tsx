@@ -28,8 +28,11 @@ export function HistogramChart(props: { histogram: Histogram; overlays?: Overlay
   const { histogram, overlays = [], logY = false } = props;
   const data = useMemo(() => histogramPoints(histogram, logY), [histogram, logY]);
   const lo = histogram.edges[0], hi = histogram.edges[histogram.edges.length - 1];
-  const clipLo = Math.min(lo, ...overlays.flatMap((o) => (o.clip ? [o.clip[0]] : [])));
-  const clipHi = Math.max(hi, ...overlays.flatMap((o) => (o.clip ? [o.clip[1]] : [])));
+  // clip points may widen the axis, but by at most a quarter of the data's span (a symmetric grid on a
+  // one-sided tensor would otherwise squash the histogram into half the chart)
+  const margin = (hi - lo) * 0.25;
+  const clipLo = Math.max(lo - margin, Math.min(lo, ...overlays.flatMap((o) => (o.clip ? [o.clip[0]] : []))));
+  const clipHi = Math.min(hi + margin, Math.max(hi, ...overlays.flatMap((o) => (o.clip ? [o.clip[1]] : []))));
   return (
     <div className="chart" style={{ height: props.height ?? 260 }} data-testid={props.testId ?? 'histogram'} data-log={logY ? 'log' : 'linear'}>
       <ResponsiveContainer width="100%" height="100%">
@@ -39,11 +42,14 @@ export function HistogramChart(props: { histogram: Histogram; overlays?: Overlay
           <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? [1, 'auto'] : [0, 'auto']} allowDataOverflow tickFormatter={(v: number) => sig(v, 2)} width={52} />
           <Tooltip formatter={(v: number) => [String(v), 'count']} labelFormatter={(x: number) => `x ≈ ${sig(x, 4)}`} isAnimationActive={false} />
           <Area type="stepAfter" dataKey="count" stroke="var(--vscode-charts-blue)" fill="var(--vscode-charts-blue)" fillOpacity={0.35} isAnimationActive={false} connectNulls={false} />
-          {overlays.flatMap((o) => visibleGrid(o.grid ?? [], clipLo, clipHi).map((g, i) => (
-            <ReferenceLine key={`${o.label}-g${i}`} x={g} stroke={o.color} strokeOpacity={0.55} ifOverflow="hidden" className="grid-line" />
-          )))}
+          {overlays.flatMap((o) => {
+            const lines = visibleGrid(o.grid ?? [], clipLo, clipHi);
+            // a dense grid (uint8: 256 levels) reads as a band: draw it faint so the histogram stays visible
+            const opacity = lines.length > 64 ? 0.18 : 0.55;
+            return lines.map((g, i) => <ReferenceLine key={`${o.label}-g${i}`} x={g} stroke={o.color} strokeOpacity={opacity} ifOverflow="hidden" className="grid-line" />);
+          })}
           {overlays.flatMap((o) => (o.clip ? o.clip.map((c, i) => (
-            <ReferenceLine key={`${o.label}-c${i}`} x={c} stroke={o.color} strokeWidth={2} strokeDasharray="5 3" ifOverflow="extendDomain" className="clip-line"
+            <ReferenceLine key={`${o.label}-c${i}`} x={c} stroke={o.color} strokeWidth={2} strokeDasharray="5 3" ifOverflow="hidden" className="clip-line"
               label={i === 1 ? { value: `${o.label} ${sig(c, 3)}`, position: 'insideTopRight', fill: o.color, fontSize: 11 } : undefined} />
           )) : []))}
         </ComposedChart>
