@@ -112,13 +112,16 @@ export class GraphConverter {
     for (const [i, n] of protos.entries()) for (const o of n.output ?? []) define(o, `node ${i} (${n.opType ?? '?'})`);
     const scope = new Set([...outer, ...defined]);
     const used = new Set<string>();
+    // explicit names are kept (configs key layers by them); generated ones avoid every explicit name
+    const explicit = new Set(protos.map((n) => n.name ?? '').filter(Boolean));
     const names = new Set<string>();
     for (const [i, np] of protos.entries()) {
       const opType = np.opType ?? '';
       if (!opType) throw new QuantLensError('model-format', `${file}: graph '${label}' node ${i} has no op_type`, file);
       const domain = normaliseDomain(np.domain);
-      let name = np.name || `${opType}_${i}`;
-      for (let k = 1; names.has(name); k++) name = `${np.name || `${opType}_${i}`}_${k}`;
+      const base = np.name || `${opType}_${i}`;
+      let name = base;
+      for (let k = 1; names.has(name) || (!np.name && explicit.has(name)); k++) name = `${base}_${k}`;
       names.add(name);
       const attrs: Record<string, Attr> = {};
       for (const a of np.attribute ?? []) {

@@ -147,7 +147,7 @@ test('nodes out of dependency order are re-sorted with a warning; subgraphs may 
   assert.ok(sub?.type === 'graph' && sub.value.nodes[0].opType === 'Neg');
 });
 
-test('narrow types decode: float16, int4 (packed, signed), float8 e4m3fn', () => {
+test('element types decode from raw_data and typed fields: float16, int4, float8, bfloat16, bool, int64, int8', () => {
   const half = Uint16Array.of(0x3c00, 0xc000, 0x7c00, 0x0001);
   const f16 = readTensorFile(writeTensor({ dims: [4], dataType: FLOAT16, rawData: new Uint8Array(half.buffer) }));
   assert.deepEqual(Array.from(f16.data as Float32Array), [1, -2, Infinity, 2 ** -24]);
@@ -156,6 +156,14 @@ test('narrow types decode: float16, int4 (packed, signed), float8 e4m3fn', () =>
   const f8 = readTensorFile(writeTensor({ dims: [3], dataType: FLOAT8E4M3FN, rawData: Uint8Array.of(0x38, 0xc0, 0x7f) }));
   assert.deepEqual(Array.from(f8.data as Float32Array).slice(0, 2), [1, -2]);
   assert.ok(Number.isNaN((f8.data as Float32Array)[2]));
+  const bf16 = readTensorFile(writeTensor({ dims: [2], dataType: 16, int32Data: [0x3f80, 0xc040] }));
+  assert.deepEqual(Array.from(bf16.data as Float32Array), [1, -3]);
+  const bool = readTensorFile(writeTensor({ dims: [3], dataType: 9, int32Data: [0, 1, 5] }));
+  assert.deepEqual(Array.from(bool.data as Uint8Array), [0, 1, 1]);
+  const i64 = readTensorFile(writeTensor({ dims: [2], dataType: 7, int64Data: [-5, 2 ** 40] }));
+  assert.deepEqual(Array.from(i64.data as BigInt64Array), [-5n, 2n ** 40n]);
+  const i8 = readTensorFile(writeTensor({ dims: [2], dataType: 3, int32Data: [-128, 127] }));
+  assert.deepEqual(Array.from(i8.data as Int8Array), [-128, 127]);
 });
 
 test('raw_data becomes a view on the file bytes, not a copy', () => {

@@ -87,3 +87,11 @@ test('conv/pool arithmetic: strides, pads, dilation, ceil_mode, auto_pad, groups
   assert.deepEqual(info.shapes.get('q'), [1, 4, 6, 6]);
   assert.deepEqual(info.shapes.get('r'), [1, 8, 9, 9]);
 });
+
+test('unnamed nodes get <OpType>_<index> without taking an explicit name; duplicates get a suffix', () => {
+  const m = load(encodeModel({
+    input: [vi('x', [1])], output: [vi('d', [1])],
+    node: [node('Relu', ['x'], ['a']), node('Neg', ['a'], ['b'], {}, 'Relu_0'), node('Abs', ['b'], ['c'], {}, 'same'), node('Abs', ['c'], ['d'], {}, 'same')],
+  })).model;
+  assert.deepEqual(m.graph.nodes.map((n) => n.name), ['Relu_0_1', 'Relu_0', 'same', 'same_1']);
+});
