@@ -20,7 +20,12 @@ test('suggest on the CNN sample: budget met, pins honoured, frontier verified on
     loaded, modelBytes: readFileSync(file), modelPath: 'cnn.onnx', budget: { kind: 'avg-bits', value: 4.5 },
     formats: ['int8', 'int4', 'int3', 'int2'], activation: { format: 'uint8', granularity: 'tensor', calibration: 'minmax', symmetric: false },
     sensitivity: 'perturbation', pins: { '/fc/Gemm': 'int8' }, calibSource: calib(), verifySource: calib(), paretoSteps: 5, toolVersion: 'test',
+    maxAccuracyDrop: 0.05,
   });
+  // --max-accuracy-drop: the cheapest verified point within the budget whose measured drop (1 − agreement here) fits
+  const drop = (p: typeof r.chosen) => 1 - (p.measured.top1Agreement ?? 0);
+  assert.ok(drop(r.chosen) <= 0.05);
+  for (const p of r.frontier) if (p.cost < r.chosen.cost - 1e-9 && p.cost <= 4.5) assert.ok(drop(p) > 0.05, `cheaper point ${p.cost} also fits`);
   assert.ok(r.chosen.avgWeightBits <= 4.5 + 1e-9, `avg bits ${r.chosen.avgWeightBits}`);
   assert.equal(r.chosen.choices['/fc/Gemm'], 'int8');
   assert.equal(resolveLayer(r.config, '/fc/Gemm').weights?.format, 'int8');
