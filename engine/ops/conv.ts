@@ -2,7 +2,7 @@
 /**
  * Conv (1-D/2-D/3-D, groups, depthwise, dilation, auto_pad) as im2col + the blocked GEMM: per image and group,
  * Y_g[M/g × P] = W_g[M/g × K] · col[K × P], with col built in column chunks so its memory stays bounded.
- * 1×1 stride-1 convolutions multiply the input directly.
+ * 1×1 stride-1 convolutions multiply the input directly; depthwise 2-D convolutions slide the window directly.
  */
 import { QuantLensError } from '../errors';
 import { elementCount } from '../ir';
@@ -48,6 +48,7 @@ export function convForward(xd: Float32Array, N: number, C: number, wd: Float32A
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       const xOff = (n * C + g * Cg) * inPlane, yOff = (n * M + g * Mg) * P;
+      if (Cg === 1 && win.inSize.length === 2) { depthwise2d(xd, xOff, wd, g * Mg * K, Mg, win, y, yOff); continue; }
       const A = matView(wd, g * Mg * K, K);
       if (pointwise) { sgemm(Mg, P, K, A, matView(xd, xOff, P), y, yOff, P, false); continue; }
       for (let p0 = 0; p0 < P; p0 += chunk) {
@@ -129,6 +130,32 @@ function im2colNd(x: Float32Array, xOff: number, Cg: number, win: Window, p0: nu
         }
         col[dst + j] = inside ? x[xOff + c * inPlane + off] : 0;
         for (let d = r - 1; d >= 0; d--) { if (++oIdx[d] < win.out[d]) break; oIdx[d] = 0; }
+      }
+    }
+  }
+}
+
+/** One input channel per group (depthwise, with any channel multiplier): direct 2-D sliding window, no im2col. */
+function depthwise2d(x: Float32Array, xOff: number, w: Float32Array, wOff: number, Mg: number, win: Window, y: Float32Array, yOff: number): void {
+  const [H, W] = win.inSize, [KH, KW] = win.kernel, [sh, sw] = win.strides, [dh, dw] = win.dilations;
+  const [ph, pw] = win.padBegin, [OH, OW] = win.out;
+  for (let m = 0; m < Mg; m++) {
+    const wm = wOff + m * KH * KW, ym = yOff + m * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * sh - ph;
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * sw - pw;
+        let acc = 0;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = ih0 + kh * dh;
+          if (ih < 0 || ih >= H) continue;
+          const row = xOff + ih * W, wr = wm + kh * KW;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = iw0 + kw * dw;
+            if (iw >= 0 && iw < W) acc += x[row + iw] * w[wr + kw];
+          }
+        }
+        y[ym + oh * OW + ow] = acc;
       }
     }
   }
