@@ -11,11 +11,13 @@
 
 // Cache blocking: k in chunks of KC (a panel chunk of KC·8 bytes and a quad chunk stay in L1), quads of S in
 // blocks of ROW_BLOCK_BYTES (stay in L2 while every panel passes).
-const KC: i32 = 512;
+const KC: i32 = 1024;
 const ROW_BLOCK_BYTES: i32 = 160 * 1024;
 
-@inline function ld(p: usize, signed: bool): v128 {
-  return signed ? v128.load8x8_s(p) : v128.load8x8_u(p);
+// T = i8 or u8 selects sign or zero extension at compile time (a runtime flag here would cost a select per load)
+@inline function ld<T>(p: usize): v128 {
+  if (isSigned<T>()) return v128.load8x8_s(p);
+  return v128.load8x8_u(p);
 }
 
 @inline function acc(c: v128, a: v128, b: v128): v128 {
@@ -27,15 +29,36 @@ const ROW_BLOCK_BYTES: i32 = 160 * 1024;
  * ⌊m/4⌋ quads of kp·8 bytes, then the tail rows as kp int16 each.
  */
 export function pack_s16(src: usize, m: i32, kp: i32, stride: i32, signed: i32, dst: usize): void {
+  if (signed) packS16<i8>(src, m, kp, stride, dst);
+  else packS16<u8>(src, m, kp, stride, dst);
+}
+
+@inline function ext<T>(p: usize): v128 {
+  if (isSigned<T>()) return v128.load8x8_s(p);
+  return v128.load8x8_u(p);
+}
+
+function packS16<T>(src: usize, m: i32, kp: i32, stride: i32, dst: usize): void {
   const quads = m >> 2;
   for (let r = 0; r < quads; r++) {
     const d = dst + <usize>r * <usize>kp * 8;
-    for (let j = 0; j < 4; j++) {
-      const row = src + <usize>(4 * r + j) * <usize>stride;
-      for (let t = 0; t < kp; t += 2) {
-        const o = d + <usize>t * 8 + <usize>j * 4;
-        if (signed) { store<i16>(o, <i16>load<i8>(row + t)); store<i16>(o + 2, <i16>load<i8>(row + t + 1)); }
-        else { store<i16>(o, <i16>load<u8>(row + t)); store<i16>(o + 2, <i16>load<u8>(row + t + 1)); }
+    const s0 = src + <usize>(4 * r) * <usize>stride, s1 = s0 + <usize>stride, s2 = s1 + <usize>stride, s3 = s2 + <usize>stride;
+    let t = 0;
+    // 8 k of 4 rows: each row is 4 int32 lanes of (k, k+1) pairs; a 4×4 transpose gives 4 quad entries
+    for (; t + 8 <= kp; t += 8) {
+      const a = ext<T>(s0 + t), b = ext<T>(s1 + t), c = ext<T>(s2 + t), e = ext<T>(s3 + t);
+      const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+      const ce0 = v128.shuffle<i32>(c, e, 0, 4, 1, 5), ce1 = v128.shuffle<i32>(c, e, 2, 6, 3, 7);
+      const o = d + <usize>t * 8;
+      v128.store(o, v128.shuffle<i64>(ab0, ce0, 0, 2));
+      v128.store(o, v128.shuffle<i64>(ab0, ce0, 1, 3), 16);
+      v128.store(o, v128.shuffle<i64>(ab1, ce1, 0, 2), 32);
+      v128.store(o, v128.shuffle<i64>(ab1, ce1, 1, 3), 48);
+    }
+    for (; t < kp; t++) {
+      for (let j = 0; j < 4; j++) {
+        const row = src + <usize>(4 * r + j) * <usize>stride;
+        store<i16>(d + <usize>(t >> 1) * 16 + <usize>j * 4 + <usize>(t & 1) * 2, <i16>load<T>(row + t));
       }
     }
   }
@@ -43,8 +66,9 @@ export function pack_s16(src: usize, m: i32, kp: i32, stride: i32, signed: i32, 
   for (let i = quads * 4; i < m; i++) {
     const row = src + <usize>i * <usize>stride;
     const o = tail + <usize>(i - quads * 4) * <usize>kp * 2;
-    if (signed) for (let t = 0; t < kp; t++) store<i16>(o + <usize>t * 2, <i16>load<i8>(row + t));
-    else for (let t = 0; t < kp; t++) store<i16>(o + <usize>t * 2, <i16>load<u8>(row + t));
+    let t = 0;
+    for (; t + 8 <= kp; t += 8) v128.store(o + <usize>t * 2, ext<T>(row + t));
+    for (; t < kp; t++) store<i16>(o + <usize>t * 2, <i16>load<T>(row + t));
   }
 }
 
@@ -65,8 +89,8 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
       for (let q = 0; q < np; q++) {
         const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
         const cq = c + <usize>q * 32;
-        if (signedP) quadTiles(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, true, cq, ldc, first);
-        else quadTiles(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, false, cq, ldc, first);
+        if (signedP) quadTiles<i8>(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, cq, ldc, first);
+        else quadTiles<u8>(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, cq, ldc, first);
       }
     }
     for (let i = quads * 4; i < m; i++) {
@@ -74,14 +98,14 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
       for (let q = 0; q < np; q++) {
         const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
         const r = c + <usize>i * <usize>ldc * 4 + <usize>q * 32;
-        if (signedP) rowTile(sr, pp, chunkBytes, true, r, first);
-        else rowTile(sr, pp, chunkBytes, false, r, first);
+        if (signedP) rowTile<i8>(sr, pp, chunkBytes, r, first);
+        else rowTile<u8>(sr, pp, chunkBytes, r, first);
       }
     }
   }
 }
 
-@inline function quadTiles(s: usize, r0: i32, r1: i32, quadBytes: usize, pp: usize, chunkBytes: usize, signed: bool, cq: usize, ldc: i32, first: bool): void {
+function quadTiles<T>(s: usize, r0: i32, r1: i32, quadBytes: usize, pp: usize, chunkBytes: usize, cq: usize, ldc: i32, first: bool): void {
   const ldcBytes = <usize>ldc * 4;
   for (let r = r0; r < r1; r++) {
     const sp = s + <usize>r * quadBytes;
@@ -91,8 +115,8 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
       c00 = v128.load(c0); c01 = v128.load(c0, 16); c10 = v128.load(c1); c11 = v128.load(c1, 16);
       c20 = v128.load(c2); c21 = v128.load(c2, 16); c30 = v128.load(c3); c31 = v128.load(c3, 16);
     }
-    for (let k: usize = 0; k < chunkBytes; k += 32) {
-      let b0 = ld(pp + k, signed), b1 = ld(pp + k + 8, signed);
+    for (let k: usize = 0; k < chunkBytes; k += 16) {
+      const b0 = ld<T>(pp + k), b1 = ld<T>(pp + k + 8);
       let a = v128.load32_splat(sp + k);
       c00 = acc(c00, a, b0); c01 = acc(c01, a, b1);
       a = v128.load32_splat(sp + k, 4);
@@ -100,15 +124,6 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
       a = v128.load32_splat(sp + k, 8);
       c20 = acc(c20, a, b0); c21 = acc(c21, a, b1);
       a = v128.load32_splat(sp + k, 12);
-      c30 = acc(c30, a, b0); c31 = acc(c31, a, b1);
-      b0 = ld(pp + k + 16, signed); b1 = ld(pp + k + 24, signed);
-      a = v128.load32_splat(sp + k, 16);
-      c00 = acc(c00, a, b0); c01 = acc(c01, a, b1);
-      a = v128.load32_splat(sp + k, 20);
-      c10 = acc(c10, a, b0); c11 = acc(c11, a, b1);
-      a = v128.load32_splat(sp + k, 24);
-      c20 = acc(c20, a, b0); c21 = acc(c21, a, b1);
-      a = v128.load32_splat(sp + k, 28);
       c30 = acc(c30, a, b0); c31 = acc(c31, a, b1);
     }
     v128.store(c0, c00); v128.store(c0, c01, 16);
@@ -118,14 +133,14 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
   }
 }
 
-@inline function rowTile(sr: usize, pp: usize, chunkBytes: usize, signed: bool, r: usize, first: bool): void {
+function rowTile<T>(sr: usize, pp: usize, chunkBytes: usize, r: usize, first: bool): void {
   let c00 = i32x4.splat(0), c01 = c00;
   if (!first) { c00 = v128.load(r); c01 = v128.load(r, 16); }
   let o: usize = 0;
   for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
     const a = v128.load32_splat(sr + o);
-    c00 = acc(c00, a, ld(pp + k, signed));
-    c01 = acc(c01, a, ld(pp + k + 8, signed));
+    c00 = acc(c00, a, ld<T>(pp + k));
+    c01 = acc(c01, a, ld<T>(pp + k + 8));
   }
   v128.store(r, c00); v128.store(r, c01, 16);
 }

@@ -63,6 +63,14 @@ export function lowbit_signed_activations(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
+@inline function wacc(c: v128, x: v128, v: v128): v128 {
+  return i32x4.add(c, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(x, v)));
+}
+
+@inline function wacc2(c: v128, xa: v128, va: v128, xb: v128, vb: v128): v128 {
+  return i32x4.add(c, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xa, va), i16x8.relaxed_dot_i8x16_i7x16_s(xb, vb))));
+}
+
 @inline function flush(c: usize, s: v128): void {
   v128.store(c, i32x4.add(v128.load(c), i32x4.extadd_pairwise_i16x8_s(s)));
 }
@@ -72,12 +80,19 @@ export function lowbit_signed_activations(): i32 {
  * np low-bit panels; C rows hold np·8 columns.
  */
 export function gemm_lowbit_relaxed(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c: usize, ldc: i32): void {
-  // the body only exists in the relaxed build (the plain build would not validate it)
-  if (ASC_FEATURE_RELAXED_SIMD) relaxedGemm(a, m, kp, w, np, bits, c, ldc);
-  else unreachable();
+  // the body only exists in the relaxed build (the plain build would not validate it); the width is a
+  // compile-time constant of each instance (bits = sizeof<T>) so shifts and masks fold
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (bits == 4) relaxedGemm<u32>(a, m, kp, w, np, c, ldc);
+    else if (bits == 2) relaxedGemm<u16>(a, m, kp, w, np, c, ldc);
+    else relaxedGemm<u8>(a, m, kp, w, np, c, ldc);
+  } else {
+    unreachable();
+  }
 }
 
-function relaxedGemm(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c: usize, ldc: i32): void {
+function relaxedGemm<T>(a: usize, m: i32, kp: i32, w: usize, np: i32, c: usize, ldc: i32): void {
+  const bits = <i32>sizeof<T>();
   const fields = 8 / bits;
   const panelBytes = <usize>kp * bits;
   // int16 sums stay below 2^15: each k quad adds at most 2·128·(2^bits − 1) per lane
@@ -96,31 +111,44 @@ function relaxedGemm(a: usize, m: i32, kp: i32, w: usize, np: i32, bits: i32, c:
     for (; i + 4 <= i1; i += 4) {
       const a0 = a + <usize>i * kp, a1 = a0 + kp, a2 = a1 + kp, a3 = a2 + kp;
       const r0 = cq + <usize>i * ldcBytes, r1 = r0 + ldcBytes, r2 = r1 + ldcBytes, r3 = r2 + ldcBytes;
-      let s00 = i16x8.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-      let t = 0, steps = 0;
-      for (let off: usize = 0; off < panelBytes; off += 16) {
-        extractFields(v128.load(wp + off), bits);
+      // int32 accumulators in registers; each int16 pair-sum vector is widened right away (one pmaddwd)
+      let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      let t = 0;
+      if (bits == 4) {
+        // two k quads per step: their int16 pair sums (≤ 2·3840) are added before one widening
+        const lo = i8x16.splat(0x0f);
+        for (let off: usize = 0; off < panelBytes; off += 32) {
+          const ga = v128.load(wp + off), gb = v128.load(wp + off, 16);
+          const a0v = v128.and(ga, lo), a1v = i8x16.shr_u(ga, 4), b0v = v128.and(gb, lo), b1v = i8x16.shr_u(gb, 4);
+          const ko = off >> 2;
+          let xa = v128.load32_splat(a0 + ko), xb = v128.load32_splat(a0 + ko, 4);
+          c00 = wacc2(c00, xa, a0v, xb, b0v); c01 = wacc2(c01, xa, a1v, xb, b1v);
+          xa = v128.load32_splat(a1 + ko); xb = v128.load32_splat(a1 + ko, 4);
+          c10 = wacc2(c10, xa, a0v, xb, b0v); c11 = wacc2(c11, xa, a1v, xb, b1v);
+          xa = v128.load32_splat(a2 + ko); xb = v128.load32_splat(a2 + ko, 4);
+          c20 = wacc2(c20, xa, a0v, xb, b0v); c21 = wacc2(c21, xa, a1v, xb, b1v);
+          xa = v128.load32_splat(a3 + ko); xb = v128.load32_splat(a3 + ko, 4);
+          c30 = wacc2(c30, xa, a0v, xb, b0v); c31 = wacc2(c31, xa, a1v, xb, b1v);
+        }
+      } else for (let off: usize = 0; off < panelBytes; off += 16) {
+        const grp = v128.load(wp + off);
+        extractFields(grp, bits);
         for (let f = 0; f < fields; f += 2, t++) {
-          const v0 = v128.load(FIELDS + <usize>f * 16), v1 = v128.load(FIELDS + <usize>f * 16, 16);
+          const v0 = bits == 4 ? v128.and(grp, i8x16.splat(0x0f)) : v128.load(FIELDS + <usize>f * 16);
+          const v1 = bits == 4 ? i8x16.shr_u(grp, 4) : v128.load(FIELDS + <usize>f * 16, 16);
           const ko = <usize>t * 4;
           let x = v128.load32_splat(a0 + ko);
-          s00 = i16x8.add(s00, i16x8.relaxed_dot_i8x16_i7x16_s(x, v0)); s01 = i16x8.add(s01, i16x8.relaxed_dot_i8x16_i7x16_s(x, v1));
+          c00 = wacc(c00, x, v0); c01 = wacc(c01, x, v1);
           x = v128.load32_splat(a1 + ko);
-          s10 = i16x8.add(s10, i16x8.relaxed_dot_i8x16_i7x16_s(x, v0)); s11 = i16x8.add(s11, i16x8.relaxed_dot_i8x16_i7x16_s(x, v1));
+          c10 = wacc(c10, x, v0); c11 = wacc(c11, x, v1);
           x = v128.load32_splat(a2 + ko);
-          s20 = i16x8.add(s20, i16x8.relaxed_dot_i8x16_i7x16_s(x, v0)); s21 = i16x8.add(s21, i16x8.relaxed_dot_i8x16_i7x16_s(x, v1));
+          c20 = wacc(c20, x, v0); c21 = wacc(c21, x, v1);
           x = v128.load32_splat(a3 + ko);
-          s30 = i16x8.add(s30, i16x8.relaxed_dot_i8x16_i7x16_s(x, v0)); s31 = i16x8.add(s31, i16x8.relaxed_dot_i8x16_i7x16_s(x, v1));
-          if (++steps == quadsPerFlush) {
-            steps = 0;
-            flush(r0, s00); flush(r0 + 16, s01); flush(r1, s10); flush(r1 + 16, s11);
-            flush(r2, s20); flush(r2 + 16, s21); flush(r3, s30); flush(r3 + 16, s31);
-            s00 = i16x8.splat(0); s01 = s00; s10 = s00; s11 = s00; s20 = s00; s21 = s00; s30 = s00; s31 = s00;
-          }
+          c30 = wacc(c30, x, v0); c31 = wacc(c31, x, v1);
         }
       }
-      flush(r0, s00); flush(r0 + 16, s01); flush(r1, s10); flush(r1 + 16, s11);
-      flush(r2, s20); flush(r2 + 16, s21); flush(r3, s30); flush(r3 + 16, s31);
+      v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r1, c10); v128.store(r1, c11, 16);
+      v128.store(r2, c20); v128.store(r2, c21, 16); v128.store(r3, c30); v128.store(r3, c31, 16);
     }
     for (; i < i1; i++) {
       const a0 = a + <usize>i * kp;
