@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Resize (opset 10 and 11+) and the older Upsample: nearest and (multi)linear, with the coordinate transformation
- * and nearest-rounding modes onnxruntime implements. Cubic, antialias and tf_crop_and_resize are reported as unsupported.
+ * Resize (opset 10 and 11+) and the older Upsample: nearest, (multi)linear and cubic (11+), with the coordinate
+ * transformation and nearest-rounding modes onnxruntime implements. Antialias and tf_crop_and_resize are reported as unsupported.
  */
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
@@ -31,70 +31,90 @@ const ROUNDS: Record<string, Round> = {
   simple: (x, down) => (down ? Math.ceil(x) : Math.trunc(x)),
 };
 
-interface ResizeSpec { mode: 'nearest' | 'linear'; coord: Coord; round: Round }
+type Mode = 'nearest' | 'linear' | 'cubic';
+interface ResizeSpec { mode: Mode; coord: Coord; round: Round; cubicA: number; excludeOutside: boolean }
 
-/** Per-axis sampling tables: two source indices and the weight of the second. */
-function axisTable(spec: ResizeSpec, inSize: number, outSize: number, scale: number): { i0: Int32Array; i1: Int32Array; w: Float64Array } {
-  const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize), w = new Float64Array(outSize);
+/** Per-axis sampling table: `taps` source indices and weights per output coordinate (1 nearest, 2 linear, 4 cubic). */
+interface AxisTable { taps: number; idx: Int32Array; w: Float64Array }
+
+/** Keys' cubic convolution kernel with coefficient a (onnxruntime's default a = −0.75). */
+function cubicWeight(s: number, a: number): number {
+  const x = Math.abs(s);
+  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+function axisTable(spec: ResizeSpec, inSize: number, outSize: number, scale: number): AxisTable {
+  const identity = inSize === outSize && scale === 1;
+  const taps = identity || spec.mode === 'nearest' ? 1 : spec.mode === 'linear' ? 2 : 4;
+  const idx = new Int32Array(outSize * taps), w = new Float64Array(outSize * taps);
   for (let o = 0; o < outSize; o++) {
-    if (inSize === outSize && scale === 1) { i0[o] = o; i1[o] = o; continue; }
+    const at = o * taps;
+    if (identity) { idx[at] = o; w[at] = 1; continue; }
     const x = spec.coord(o, scale, inSize, outSize);
     if (spec.mode === 'nearest') {
-      const k = Math.min(Math.max(spec.round(x, scale < 1), 0), inSize - 1);
-      i0[o] = k; i1[o] = k;
+      idx[at] = Math.min(Math.max(spec.round(x, scale < 1), 0), inSize - 1); w[at] = 1;
+    } else if (spec.mode === 'linear') {
+      const c = Math.min(Math.max(x, 0), inSize - 1), f = Math.floor(c);
+      idx[at] = f; idx[at + 1] = Math.min(f + 1, inSize - 1); w[at] = 1 - (c - f); w[at + 1] = c - f;
     } else {
-      const c = Math.min(Math.max(x, 0), inSize - 1);
-      const f = Math.floor(c);
-      i0[o] = f; i1[o] = Math.min(f + 1, inSize - 1); w[o] = c - f;
+      const f = Math.floor(x), t = x - f;
+      let sum = 0;
+      for (let k = 0; k < 4; k++) {
+        const i = f - 1 + k;
+        let wk = cubicWeight(t + 1 - k, spec.cubicA);
+        if (spec.excludeOutside && (i < 0 || i >= inSize)) wk = 0;
+        idx[at + k] = Math.min(Math.max(i, 0), inSize - 1); w[at + k] = wk; sum += wk;
+      }
+      if (spec.excludeOutside && sum !== 0) for (let k = 0; k < 4; k++) w[at + k] /= sum;
     }
   }
-  return { i0, i1, w };
+  return { taps, idx, w };
 }
 
 function resample(x: Tensor, outDims: number[], scales: number[], spec: ResizeSpec): Tensor {
   const r = x.dims.length;
   const tables = outDims.map((o, ax) => axisTable(spec, x.dims[ax], o, scales[ax]));
-  const active = tables.map((_, ax) => ax).filter((ax) => spec.mode === 'linear' && tables[ax].w.some((v) => v !== 0));
+  const active = tables.map((_, ax) => ax).filter((ax) => tables[ax].taps > 1);
   const src = isIntegerType(x.dtype) ? numbers(x) : floatData(x);
   const inStr = stridesOf(x.dims);
   const n = elementCount(outDims);
   const y = new Float64Array(n);
   const idx = new Array<number>(r).fill(0);
-  const corners = 1 << active.length;
+  const combos = active.reduce((p, d) => p * tables[d].taps, 1);
   for (let o = 0; o < n; o++) {
     let base = 0;
-    for (let d = 0; d < r; d++) base += tables[d].i0[idx[d]] * inStr[d];
-    if (corners === 1) {
-      y[o] = src[base];
-    } else {
-      let acc = 0;
-      for (let c = 0; c < corners; c++) {
-        let off = base, wt = 1;
-        for (let k = 0; k < active.length; k++) {
-          const d = active[k], t = tables[d], i = idx[d];
-          if (c & (1 << k)) { off += (t.i1[i] - t.i0[i]) * inStr[d]; wt *= t.w[i]; } else wt *= 1 - t.w[i];
-        }
-        if (wt !== 0) acc += wt * src[off];
+    for (let d = 0; d < r; d++) if (tables[d].taps === 1) base += tables[d].idx[idx[d]] * inStr[d];
+    let acc = 0;
+    for (let c = 0; c < combos; c++) {
+      let off = base, wt = 1, rem = c;
+      for (const d of active) {
+        const t = tables[d], k = rem % t.taps, at = idx[d] * t.taps + k;
+        rem = (rem - k) / t.taps;
+        off += t.idx[at] * inStr[d]; wt *= t.w[at];
       }
-      y[o] = acc;
+      if (wt !== 0) acc += wt * src[off];
     }
+    y[o] = combos === 1 ? src[base] : acc;
     for (let d = r - 1; d >= 0; d--) { if (++idx[d] < outDims[d]) break; idx[d] = 0; }
   }
   if (isIntegerType(x.dtype)) return fromNumbers(x.dtype, outDims, y.map(Math.round));
   return { dtype: x.dtype, dims: outDims, data: Float32Array.from(y) };
 }
 
-function parseMode(a: Attrs): 'nearest' | 'linear' {
+function parseMode(a: Attrs, cubic: boolean): Mode {
   const mode = a.string('mode', 'nearest');
   if (mode === 'bilinear' || mode === 'linear') return 'linear';
+  if (mode === 'cubic' && cubic) return 'cubic';
   if (mode !== 'nearest') throw a.unsupported(`mode '${mode}'`);
   return 'nearest';
 }
 
 export const Resize: OpFactory = (node, ctx) => {
   const a = new Attrs(node);
-  const mode = parseMode(a);
   const legacy = ctx.opset < 11;
+  const mode = parseMode(a, !legacy);
   const coordName = legacy ? 'asymmetric' : a.string('coordinate_transformation_mode', 'half_pixel');
   const roundName = legacy ? 'simple' : a.string('nearest_mode', 'round_prefer_floor');
   if (!COORDS[coordName]) throw a.unsupported(`coordinate_transformation_mode '${coordName}'`);
@@ -102,7 +122,9 @@ export const Resize: OpFactory = (node, ctx) => {
   if (a.int('antialias', 0) !== 0) throw a.unsupported('antialias');
   if (a.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch') throw a.unsupported('keep_aspect_ratio_policy');
   const attrAxes = a.ints('axes');
-  const spec: ResizeSpec = { mode, coord: COORDS[coordName], round: ROUNDS[roundName] };
+  const spec: ResizeSpec = {
+    mode, coord: COORDS[coordName], round: ROUNDS[roundName], cubicA: a.float('cubic_coeff_a', -0.75), excludeOutside: a.int('exclude_outside', 0) === 1,
+  };
   const what = `Resize node '${node.name}'`;
   return (inputs) => {
     const x = need(inputs, 0, node);
@@ -126,7 +148,7 @@ export const Resize: OpFactory = (node, ctx) => {
 
 export const Upsample: OpFactory = (node, ctx) => {
   const a = new Attrs(node);
-  const spec: ResizeSpec = { mode: parseMode(a), coord: COORDS.asymmetric, round: ROUNDS.simple };
+  const spec: ResizeSpec = { mode: parseMode(a, false), coord: COORDS.asymmetric, round: ROUNDS.simple, cubicA: -0.75, excludeOutside: false };
   const attrScales = a.floats('scales');
   return (inputs) => {
     const x = need(inputs, 0, node);

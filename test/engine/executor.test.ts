@@ -86,9 +86,9 @@ test('an op the engine lacks fails compile naming op type, node and opset, even 
   assert.throws(() => compile(custom), kind('unsupported-op', /FusedGemm \(domain 'com\.microsoft', opset 1\) in node 'ms'/));
   const old = model([node('g', 'Gelu', ['x'], ['y'])], [input('x', [2])], ['y'], {}, 17);
   assert.throws(() => compile(old), kind('unsupported-op', /Gelu .* opset 17\) in node 'g' is not supported by the engine at this opset/));
-  const cubic = model([node('rs', 'Resize', ['x', '', 's'], ['y'], { mode: { type: 'string', value: 'cubic' } })], [input('x', [1, 1, 2, 2])], ['y'],
-    { s: { dtype: 'float32', dims: [4], data: Float32Array.from([1, 1, 2, 2]) } });
-  assert.throws(() => compile(cubic), kind('unsupported-op', /Resize node 'rs': mode 'cubic'/));
+  const crop = model([node('rs', 'Resize', ['x', '', 's'], ['y'], { coordinate_transformation_mode: { type: 'string', value: 'tf_crop_and_resize' } })],
+    [input('x', [1, 1, 2, 2])], ['y'], { s: { dtype: 'float32', dims: [4], data: Float32Array.from([1, 1, 2, 2]) } });
+  assert.throws(() => compile(crop), kind('unsupported-op', /Resize node 'rs': coordinate_transformation_mode 'tf_crop_and_resize'/));
 });
 
 test('missing, unknown and mismatched feeds are usage/shape errors', () => {

@@ -175,4 +175,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'ScatterElements add', op: 'ScatterElements', opset: 16, attrs: { axis: 0, reduction: 'add' }, inputs: [x(3, 2), i64([2, 2], [0, 0, 0, 2]), x(2, 2)] },
   { name: 'ScatterND slices', op: 'ScatterND', opset: 13, inputs: [x(4, 3, 2), i64([2, 1], [2, 0]), x(2, 3, 2)] },
   { name: 'ScatterND elements mul', op: 'ScatterND', opset: 16, attrs: { reduction: 'mul' }, inputs: [x(3, 4), i64([2, 2], [0, 1, 2, 3]), x(2)] },
+  { name: 'Resize cubic half_pixel', op: 'Resize', opset: 13, attrs: { mode: 'cubic' }, inputs: [x(1, 2, 4, 5), null, f32([4], [1, 1, 1.5, 2])] },
+  { name: 'Resize cubic align_corners exclude_outside', op: 'Resize', opset: 13, attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners', exclude_outside: 1, cubic_coeff_a: { f: -0.5 } }, inputs: [x(1, 1, 5, 4), null, null, i64([4], [1, 1, 3, 7])] },
+  { name: 'Resize cubic asymmetric downsample', op: 'Resize', opset: 13, attrs: { mode: 'cubic', coordinate_transformation_mode: 'asymmetric' }, inputs: [x(1, 1, 8, 8), null, f32([4], [1, 1, 0.5, 0.75])] },
 ];
