@@ -5,6 +5,8 @@ import { checkConfigAgainstModel, checkConfigText, parseConfig } from '../../ana
 import { serializeConfig } from '../../analysis/config/serialize';
 import { resolveLayer, type QuantConfig } from '../../analysis/config/types';
 import { isQuantLensError } from '../../engine/errors';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const full: QuantConfig = {
   $schema: '../schemas/quant-config.schema.json',
@@ -108,4 +110,13 @@ test('overrides merge over defaults; null keeps a side in float', () => {
   assert.equal(resolveLayer(full, 'conv2').activations, null);
   assert.equal(resolveLayer(full, 'fc').weights, null);
   assert.deepEqual(resolveLayer(full, 'other'), { weights: full.defaults.weights, activations: full.defaults.activations, pinned: false });
+});
+
+test('the extension ships the schema for *.quant.json (contributes.jsonValidation)', () => {
+  const root = path.resolve(__dirname, '../..');
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { fileMatch: string; url: string }[] } };
+  const entry = pkg.contributes.jsonValidation.find((j) => j.fileMatch === '*.quant.json');
+  assert.ok(entry);
+  const schema = JSON.parse(readFileSync(path.join(root, entry.url), 'utf8')) as { properties: Record<string, unknown> };
+  for (const key of ['model', 'defaults', 'layers', 'calibration', 'provenance']) assert.ok(key in schema.properties, key);
 });
