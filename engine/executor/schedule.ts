@@ -17,6 +17,11 @@ export function schedule(graph: Graph): Node[] {
     }
   });
   const available = new Set<string>([...graph.inputs.map((v) => v.name), ...graph.initializers.keys()]);
+  for (const o of graph.outputs) {
+    if (!available.has(o.name) && !producer.has(o.name)) {
+      throw new QuantLensError('model-format', `graph '${graph.name}': output '${o.name}' is not produced by any node, input or initializer`);
+    }
+  }
   const pending = graph.nodes.map((n) => new Set(n.inputs.filter((v) => v !== '' && !available.has(v))));
   const readers = new Map<string, number[]>();
   graph.nodes.forEach((n, i) => {

@@ -72,10 +72,14 @@ test('values are released after their last reader', () => {
   assert.deepEqual(released, { c: 'relu', r: 'gap', g: 'flat', f: 'fc' });
 });
 
-test('a cycle is rejected as a model-format error', () => {
+test('a cycle, a dangling output or a dangling input is rejected as a model-format error', () => {
   const m = model([node('a', 'Relu', ['x'], ['p']), node('b', 'Add', ['p', 'q'], ['q2']), node('c', 'Relu', ['q2'], ['q'])],
     [input('x', [2])], ['q']);
   assert.throws(() => compile(m), kind('model-format', /cycle/));
+  const dangling = model([node('a', 'Relu', ['x'], ['p'])], [input('x', [2])], ['nowhere']);
+  assert.throws(() => compile(dangling), kind('model-format', /output 'nowhere' is not produced/));
+  const reads = model([node('a', 'Add', ['x', 'ghost'], ['y'])], [input('x', [2])], ['y']);
+  assert.throws(() => compile(reads), kind('model-format', /node 'a' reads 'ghost'/));
 });
 
 test('an op the engine lacks fails compile naming op type, node and opset, even off the output path', () => {
