@@ -45,7 +45,7 @@ export interface EvalOutcome {
 
 /** Reference outputs (onnxruntime) and engine FP32 results per batch, cached across evaluations. */
 export interface ReferenceRun {
-  batches: { feeds: Record<string, Tensor>; labels?: Int32Array; ort: Map<string, Tensor>; fp32: Record<string, Tensor>; taps: Record<string, Tensor>; fp32Ms: number }[];
+  batches: { feeds: Record<string, Tensor>; labels?: Int32Array; ort: Map<string, Tensor>; fp32: Record<string, Tensor>; taps: Record<string, Tensor>; fp32Ms: number; size: number }[];
   fp32Timings: Map<string, { ms: number; path: KernelPath; op: string }>;
   samples: number;
   taps: string[];
@@ -68,25 +68,42 @@ export async function calibrateActivations(loaded: LoadedModel, modelBytes: Uint
   return out;
 }
 
-/** Run the FP32 reference once over the eval set: onnxruntime outputs and the engine's FP32 outputs and taps. */
-export async function referenceRun(loaded: LoadedModel, modelBytes: Uint8Array, source: CalibrationSource, fp: Program, taps: string[], batchSize = 32): Promise<ReferenceRun> {
+type ReferenceBatch = ReferenceRun['batches'][number];
+
+/**
+ * The FP32 reference batch by batch: onnxruntime outputs and the engine's FP32 outputs and taps. Streamed, so
+ * memory is bounded by one batch (taps of every layer included), whatever the size of the eval set.
+ */
+async function* referenceBatches(loaded: LoadedModel, modelBytes: Uint8Array, source: CalibrationSource, fp: Program, taps: string[],
+  batchSize: number, timings?: Map<string, { ms: number; path: KernelPath; op: string }>): AsyncGenerator<ReferenceBatch> {
   const outputs = loaded.model.graph.outputs.map((o) => o.name);
   const ref = await OrtReference.create(modelBytes, [], loaded.file, outputs);
-  const res: ReferenceRun = { batches: [], fp32Timings: new Map(), samples: 0, taps };
   try {
     for await (const b of source.batches(batchSize)) {
       const ortOut = await ref.run(b.feeds, outputs);
       const t0 = performance.now();
       const r = await run(fp, b.feeds, { taps, timings: true });
       const fp32Ms = performance.now() - t0;
-      addTimings(res.fp32Timings, r.timings ?? []);
-      res.batches.push({ feeds: b.feeds, ...(b.labels ? { labels: b.labels } : {}), ort: ortOut, fp32: r.outputs, taps: r.taps ?? {}, fp32Ms });
-      res.samples += b.size;
+      if (timings) addTimings(timings, r.timings ?? []);
+      yield { feeds: b.feeds, ...(b.labels ? { labels: b.labels } : {}), ort: ortOut, fp32: r.outputs, taps: r.taps ?? {}, fp32Ms, size: b.size };
     }
   } finally {
     await ref.dispose();
   }
+}
+
+/** Run the FP32 reference once over an eval set and keep it (suggest verifies many configs on the same samples). */
+export async function referenceRun(loaded: LoadedModel, modelBytes: Uint8Array, source: CalibrationSource, fp: Program, taps: string[], batchSize = 32): Promise<ReferenceRun> {
+  const res: ReferenceRun = { batches: [], fp32Timings: new Map(), samples: 0, taps };
+  for await (const b of referenceBatches(loaded, modelBytes, source, fp, taps, batchSize, res.fp32Timings)) {
+    res.batches.push(b);
+    res.samples += b.size;
+  }
   return res;
+}
+
+async function* cached(r: ReferenceRun): AsyncGenerator<ReferenceBatch> {
+  yield* r.batches;
 }
 
 /** Names of the float node outputs the per-layer SQNR follows. */
@@ -102,20 +119,21 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
   const fp = compile(loaded.model);
   const stats = await calibrateActivations(loaded, modelBytes, activationTensorsFor(graph, config, fp.constants), req.calibSource, req.activationStats);
   const built = buildEngineConfig(graph, config, stats, fp.constants);
-  const taps = req.perLayer === false ? [] : layerTaps(fp);
-  const reference = req.reference ?? await referenceRun(loaded, modelBytes, req.evalSource, fp, taps, req.batchSize);
+  const taps = req.reference ? req.reference.taps : req.perLayer === false ? [] : layerTaps(fp);
+  const reference = req.reference ? cached(req.reference) : referenceBatches(loaded, modelBytes, req.evalSource, fp, taps, req.batchSize ?? 32);
   const qp = compile(loaded.model, built.engine);
 
   const outputNames = graph.outputs.map((o) => o.name);
   const quality = new Map(outputNames.map((n) => [n, new OutputComparison(n)] as const));
   const parity = new Map(outputNames.map((n) => [n, new OutputComparison(n)] as const));
-  const layerCmp = new Map(reference.taps.map((t) => [t, new OutputComparison(t)] as const));
+  const layerCmp = new Map(taps.map((t) => [t, new OutputComparison(t)] as const));
   const qTimings = new Map<string, { ms: number; path: KernelPath; op: string }>();
-  let fp32Ms = 0, qMs = 0;
-  for (const b of reference.batches) {
+  let fp32Ms = 0, qMs = 0, sampleCount = 0;
+  for await (const b of reference) {
+    sampleCount += b.size;
     if (req.signal?.aborted) throw new QuantLensError('cancelled', 'eval cancelled');
     const t0 = performance.now();
-    const r = await run(qp, b.feeds, { taps: reference.taps, timings: true });
+    const r = await run(qp, b.feeds, { taps, timings: true });
     qMs += performance.now() - t0;
     fp32Ms += b.fp32Ms;
     addTimings(qTimings, r.timings ?? []);
@@ -125,7 +143,7 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
       parity.get(name)?.add(ref.data as Float32Array, fpOut.data as Float32Array, ref.dims);
       quality.get(name)?.add(ref.data as Float32Array, q.data as Float32Array, ref.dims, b.labels);
     }
-    for (const t of reference.taps) {
+    for (const t of taps) {
       const a = b.taps[t], q = r.taps?.[t];
       if (a && q && a.data instanceof Float32Array && q.data instanceof Float32Array && a.data.length === q.data.length) layerCmp.get(t)?.add(a.data, q.data, a.dims);
     }
@@ -134,7 +152,7 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
   const results = outputNames.map((n) => (quality.get(n) as OutputComparison).result());
   const first = results[0];
   const parities = outputNames.map((n) => (parity.get(n) as OutputComparison).result());
-  const samples = Math.max(reference.samples, 1);
+  const samples = Math.max(sampleCount, 1);
   const layers: EvalLayer[] = [];
   for (const n of qp.nodes) {
     const tap = n.node.outputs[0];
@@ -160,7 +178,7 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
     ...(Object.keys(notApplicable).length ? { notApplicable } : {}),
     layers,
     latencyMs: { fp32: fp32Ms / samples, quantized: qMs / samples },
-    samples: reference.samples,
+    samples: sampleCount,
     outputs: results.map(({ accuracy: _a, ...rest }) => rest),
     weights: { avgBits: quantParams > 0 ? quantBits / quantParams : 0, sizeMB: quantBits / 8e6, fp32SizeMB: (quantParams * 4) / 1e6 },
   };
