@@ -2,6 +2,11 @@
 // Activation side of the integer kernels: FP32 → integer codes (ONNX QuantizeLinear rounding), per-row
 // sums of the codes (zero-point corrections), and im2col for convolutions. Scalar twins: engine/kernels/reference.ts.
 
+@inline function quant4(p: usize, vs: v128, vz: v128, vlo: v128, vhi: v128): v128 {
+  const v = f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz);
+  return i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(v, vlo), vhi));
+}
+
 /**
  * Quantizes `rows` × `k` FP32 values (row stride `k`) into bytes with row stride `kp`, zero-filling k..kp.
  * q = clamp(nearest(x / scale) + zp, qmin, qmax) exactly as MLAS QuantizeLinear (division, ties to even);
@@ -19,14 +24,16 @@ export function quantize_rows(x: usize, rows: i32, k: i32, kp: i32, out: usize, 
     const src = x + <usize>r * <usize>k * 4;
     const dst = out + <usize>r * <usize>kp;
     let i = 0;
-    for (; i + 4 <= k; i += 4) {
-      let v = f32x4.add(f32x4.nearest(f32x4.div(v128.load(src + <usize>i * 4), vs)), vz);
-      v = f32x4.min(f32x4.max(v, vlo), vhi);
-      const q = i32x4.trunc_sat_f32x4_s(v);
-      store<u8>(dst + i, <u8>((i32x4.extract_lane(q, 0) & 0xff) ^ flip));
-      store<u8>(dst + i + 1, <u8>((i32x4.extract_lane(q, 1) & 0xff) ^ flip));
-      store<u8>(dst + i + 2, <u8>((i32x4.extract_lane(q, 2) & 0xff) ^ flip));
-      store<u8>(dst + i + 3, <u8>((i32x4.extract_lane(q, 3) & 0xff) ^ flip));
+    const vflip = i8x16.splat(<i8>flip);
+    const byteMask = i32x4.splat(0xff);
+    for (; i + 16 <= k; i += 16) {
+      // 16 codes: (q & 0xFF) fits both unsigned narrowings exactly
+      const q0 = v128.and(quant4(src + <usize>i * 4, vs, vz, vlo, vhi), byteMask);
+      const q1 = v128.and(quant4(src + <usize>i * 4 + 16, vs, vz, vlo, vhi), byteMask);
+      const q2 = v128.and(quant4(src + <usize>i * 4 + 32, vs, vz, vlo, vhi), byteMask);
+      const q3 = v128.and(quant4(src + <usize>i * 4 + 48, vs, vz, vlo, vhi), byteMask);
+      const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(q0, q1), i16x8.narrow_i32x4_u(q2, q3));
+      v128.store(dst + i, v128.xor(b, vflip));
     }
     for (; i < k; i++) {
       let v = nearest<f32>(load<f32>(src + <usize>i * 4) / scale) + fz;
