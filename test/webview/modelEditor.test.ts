@@ -108,6 +108,17 @@ describe('model editor webview', { skip }, () => {
     assert.deepEqual(violations, []);
   });
 
+  test('reads well in the dark and light themes (screenshots)', async () => {
+    for (const theme of ['dark', 'light'] as const) {
+      const h = await MockHostPage.open('modelEditor', { theme, width: 1280, height: 720 });
+      await h.init(data(400));
+      await h.page.locator('[data-layer="layer_00003"]').click();
+      await h.page.getByTestId('detail-histogram').locator('svg').first().waitFor();
+      await h.screenshot(`model-editor-${theme}`);
+      await h.close();
+    }
+  });
+
   test('an untrusted workspace shows why, and execution buttons are disabled', async () => {
     await host.init(data(30), { canExecute: false, reason: 'the workspace is not trusted, so the model is not executed.' });
     await host.page.getByTestId('trust-banner').waitFor();

@@ -26,7 +26,7 @@ h3 { font-size: 1em; font-weight: 600; margin: 10px 0 4px; }
 .summary .v { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .split { display: flex; gap: 12px; min-height: 0; }
 .table-wrap { flex: 1 1 60%; min-width: 0; border: 1px solid var(--vscode-panel-border); }
-.detail { flex: 0 0 38%; min-width: 260px; border: 1px solid var(--vscode-panel-border); padding: 4px 10px; overflow: auto; }
+.detail { flex: 0 0 32%; min-width: 240px; border: 1px solid var(--vscode-panel-border); padding: 4px 10px; overflow: auto; }
 .thead, .trow { display: grid; align-items: center; }
 .thead { position: sticky; top: 0; z-index: 1; background: var(--vscode-editor-background);
   border-bottom: 1px solid var(--vscode-panel-border); font-weight: 600; }

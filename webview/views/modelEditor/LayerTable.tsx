@@ -12,13 +12,13 @@ const COLUMNS: { key: SortKey; label: string; title: string; num?: boolean }[] =
   { key: 'shape', label: 'Output', title: 'First output shape' },
   { key: 'params', label: 'Params', title: 'Weight parameters', num: true },
   { key: 'macs', label: 'MACs', title: 'Multiply-accumulates per inference', num: true },
-  { key: 'range', label: 'Weights min…max', title: 'Weight range', num: true },
-  { key: 'kurtosis', label: 'Kurt.', title: 'Weight kurtosis (3 = normal)', num: true },
-  { key: 'tags', label: 'Tags', title: 'Distribution tags' },
   { key: 'sensitivity', label: 'Sensitivity', title: 'Output change with this layer alone quantized (int4 when measured); colour = rank', num: true },
   { key: 'format', label: 'Format', title: 'Current format from the config' },
+  { key: 'tags', label: 'Tags', title: 'Distribution tags' },
+  { key: 'range', label: 'Weights min…max', title: 'Weight range', num: true },
+  { key: 'kurtosis', label: 'Kurt.', title: 'Weight kurtosis (3 = normal)', num: true },
 ];
-const TEMPLATE = 'minmax(160px,2.4fr) 96px 110px 70px 76px 150px 56px minmax(90px,1.2fr) 92px 120px';
+const TEMPLATE = 'minmax(150px,2.4fr) 92px 100px 70px 70px 96px 118px minmax(80px,1fr) 140px 52px';
 const ROW_HEIGHT = 24;
 
 function Cell({ row, k }: { row: LayerRow; k: SortKey }): React.ReactElement {
