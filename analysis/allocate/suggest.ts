@@ -40,6 +40,8 @@ export interface SuggestRequest {
   paretoSteps?: number;
   toolVersion: string;
   onProgress?: (stage: string) => void;
+  /** Cancels between engine runs (QuantLensError 'cancelled'). */
+  signal?: AbortSignal;
 }
 
 /** One verified point: predicted (ILP) against measured (engine) figures. */
@@ -104,7 +106,7 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
   progress('sensitivity and latency');
   const table = await buildCostTable({
     loaded, modelBytes, program, layers, candidates, activation: req.activation, activationStats: stats, source: req.calibSource,
-    sensitivity: req.sensitivity, measureLatency: req.budget.kind === 'latency-ms',
+    sensitivity: req.sensitivity, measureLatency: req.budget.kind === 'latency-ms', ...(req.signal ? { signal: req.signal } : {}),
   });
   const problem = applyConstraints(table.problem, { ...(req.pins ? { pins: req.pins } : {}), ...(req.opFormats ? { opFormats: req.opFormats } : {}) });
 
@@ -119,7 +121,7 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
     const config = configFor(req, a);
     const { eval: e } = await evaluate({
       loaded, modelBytes, config, evalSource: req.verifySource, calibSource: req.calibSource, perLayer: false,
-      activationStats: stats, reference: reference as ReferenceRun,
+      activationStats: stats, reference: reference as ReferenceRun, ...(req.signal ? { signal: req.signal } : {}),
     });
     return {
       budget, cost: costOf(req.budget.kind, a), predictedLoss: a.loss, avgWeightBits: a.avgWeightBits, sizeMB: a.sizeMB, bops: a.bops,
