@@ -61,3 +61,14 @@ test('unsupportedNodes lists what compile would refuse, without throwing', () =>
   assert.match(unsupportedNodes(m.graph.nodes, m.opsets)[1].reason, /at this opset/);
   assert.deepEqual(unsupportedNodes([node('a', 'Relu', ['x'], ['y'])], { '': 13 }), []);
 });
+
+test('a Constant node handed to the engine directly is folded at compile time', () => {
+  const m = model([
+    node('k', 'Constant', [], ['c'], { value_floats: { type: 'floats', value: [1, -2, 3] } }),
+    node('add', 'Add', ['x', 'c'], ['y']),
+  ], [input('x', [3])], ['y']);
+  const p = compile(m);
+  assert.deepEqual(p.folded.map((f) => f.node.name), ['k']);
+  const y = runSync(p, { x: { dtype: 'float32', dims: [3], data: Float32Array.from([1, 1, 1]) } }).outputs.y;
+  assert.deepEqual(Array.from(y.data as Float32Array), [2, -1, 4]);
+});
