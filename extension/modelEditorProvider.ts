@@ -66,10 +66,11 @@ class EditorBinding extends Disposable {
     send();
     this._register(document.onDidChangeReport(send));
     this._register(actions.onDidChangeBusy(({ document: d, label }) => { if (d === document) this.connection.busy(label); }));
-    this._register(this.connection.onDidSelectLayer((layer) => registry.select(document, layer, id)));
+    // selecting (or right-clicking) a row makes this model the active one before any command runs on it
+    this._register(this.connection.onDidSelectLayer((layer) => { registry.setActive(document); registry.select(document, layer, id); }));
     this._register(registry.onDidChangeSelection(({ document: d, layer, source }) => { if (d === document && source !== id) this.connection.select(layer); }));
     this._register(panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) registry.setActive(document); }));
-    if (panel.active) registry.setActive(document);
+    if (panel.active || !registry.activeDocument) registry.setActive(document);
     this._register(panel.onDidDispose(() => this.dispose()));
   }
 }
