@@ -128,14 +128,14 @@ export function putActCodes(mod: KernelModule, w: IntWeights, codes: ArrayLike<n
 }
 
 function finish(mod: KernelModule, w: IntWeights, c: number, m: number, n: number, ldc: number, actSum: number, za: number, ch0: number,
-  biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number, actRows: boolean): void {
+  biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number, actRows: boolean, zwPtr = w.zwPtr): void {
   const off = ch0 * 4;
   const bias = biasPtr ? biasPtr + off : 0;
   const ar = actRows ? 1 : 0;
   if (epi.kind === 'dequant') {
-    mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, w.zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar);
+    mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar);
   } else {
-    mod.k.finish_requant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, w.zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn, ar);
+    mod.k.finish_requant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn, ar);
   }
 }
 
@@ -205,6 +205,21 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
   const pixels = g.oh * g.ow;
   const enc = actEncoding(mod, wts, act);
   const padByte = enc.za & 0xff;
+  if (wts.layout === 'rows' && g.group === g.cin && g.cout === g.cin && wts.gain === 1) {
+    // depthwise: direct kernel computing Σ (x − za)(w − zw) per channel, so the epilogue sees zero zero points
+    const pb = Math.max(0, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h - g.padTop);
+    const pr = Math.max(0, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w - g.padLeft);
+    const pad = mod.scratch((g.h + g.padTop + pb) * (g.w + g.padLeft + pr) + 16);
+    const c = mod.scratch(g.cout * pixels * 4);
+    const zeros = mod.scratch(Math.max(pixels, g.cout) * 4);
+    mod.i32(zeros, Math.max(pixels, g.cout)).fill(0);
+    for (let b = 0; b < g.batch; b++) {
+      mod.k.depthwise_conv(xBytes + b * g.cin * g.h * g.w, g.cin, g.h, g.w, enc.signed ? 1 : 0, enc.za, wts.ptr, wts.kp, wts.zwPtr, g.kh, g.kw,
+        g.sh, g.sw, g.padTop, g.padLeft, pb, pr, g.dh, g.dw, g.oh, g.ow, pad, c);
+      finish(mod, wts, c, g.cout, pixels, pixels, zeros, 0, 0, biasPtr, epi, outPtr + b * g.cout * pixels * 4, pixels, 1, false, zeros);
+    }
+    return;
+  }
   if (wts.layout === 'rows') {
     const np = Math.ceil(pixels / 8);
     const s = mod.scratch(g.cout * wts.kp * 2);

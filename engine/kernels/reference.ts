@@ -167,3 +167,19 @@ export function gemmF32Ref(x: Float32Array, m: number, kp: number, wdec: Float32
   }
   return out;
 }
+
+/** depthwise_conv: Σ (x − za)(w − zw[c]) per channel and output pixel (im2col geometry per channel). */
+export function depthwiseRef(x: Uint8Array, g: Im2colGeometry, signedX: boolean, za: number, wts: Int8Array, zw: Int32Array): Int32Array {
+  const pixels = g.oh * g.ow, kk = g.kh * g.kw;
+  const out = new Int32Array(g.c * pixels);
+  for (let ch = 0; ch < g.c; ch++) {
+    const plane = x.subarray(ch * g.h * g.w, (ch + 1) * g.h * g.w);
+    const cols = im2colRef(plane, { ...g, c: 1 }, kk, za & 0xff);
+    for (let p = 0; p < pixels; p++) {
+      let s = 0;
+      for (let q = 0; q < kk; q++) { const b = cols[p * kk + q]; s += ((signedX && b > 127 ? b - 256 : b) - za) * (wts[ch * kk + q] - zw[ch]); }
+      out[ch * pixels + p] = s;
+    }
+  }
+  return out;
+}

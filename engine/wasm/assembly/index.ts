@@ -6,6 +6,7 @@ export { gemm_panels, pack_s16, panel_col_sums, im2col_panels } from './gemm-int
 export { unpack_lowbit, gemm_lowbit_relaxed, lowbit_signed_activations } from './gemm-lowbit';
 export { finish_dequant, finish_requant } from './epilogue';
 export { gemm_lut } from './gemm-lut';
+export { depthwise_conv } from './depthwise';
 export { decode_cols, gemm_f32 } from './gemm-f32';
 
 /** First byte the TypeScript allocator may use. */

@@ -69,6 +69,8 @@ test(`int8 convolution equals onnxruntime QLinearConv bit for bit (${level})`, a
     { c: 6, h: 10, w: 6, cout: 9, k: 3, attrs: { dilations: [2, 2], pads: [2, 2, 2, 2] }, group: 3 },
     { c: 17, h: 5, w: 5, cout: 4, k: 1, attrs: {}, group: 1 },
     { c: 4, h: 12, w: 12, cout: 5, k: 5, attrs: { strides: [3, 2], pads: [2, 1, 0, 2] }, group: 1 },
+    { c: 5, h: 9, w: 10, cout: 5, k: 3, attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, group: 5 },
+    { c: 16, h: 12, w: 19, cout: 16, k: 3, attrs: { pads: [1, 2, 1, 0], dilations: [1, 2] }, group: 16 },
   ];
   for (let t = 0; t < cases.length * 2; t++) {
     const cs = cases[t % cases.length];

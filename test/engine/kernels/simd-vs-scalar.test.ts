@@ -157,6 +157,32 @@ test(`LUT (T-MAC) kernel equals the integer reference (${level})`, () => {
   }
 });
 
+test(`depthwise convolution equals its reference (${level})`, () => {
+  const mod = new KernelModule(level);
+  const r = rng(14);
+  for (let t = 0; t < 12; t++) {
+    const g = { c: randInt(r, 1, 4), h: randInt(r, 1, 21), w: randInt(r, 1, 21), kh: pick(r, [1, 3, 5]), kw: pick(r, [1, 3, 5]),
+      sh: pick(r, [1, 1, 2]), sw: pick(r, [1, 1, 2]), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
+    if (t % 2 === 0) { g.sh = 1; g.sw = 1; }
+    g.oh = Math.floor((g.h + 2 * g.padTop - ((g.kh - 1) * g.dh + 1)) / g.sh) + 1;
+    g.ow = Math.floor((g.w + 2 * g.padLeft - ((g.kw - 1) * g.dw + 1)) / g.sw) + 1;
+    if (g.oh < 1 || g.ow < 1) continue;
+    const signedX = t % 3 === 0, za = signedX ? randInt(r, -10, 10) : randInt(r, 100, 150);
+    const kk = g.kh * g.kw;
+    const x = Uint8Array.from({ length: g.c * g.h * g.w }, () => randInt(r, 0, 255));
+    const wts = Int8Array.from({ length: g.c * kk }, () => randInt(r, -128, 127));
+    const zw = Int32Array.from({ length: g.c }, () => randInt(r, -3, 3));
+    const pb = Math.max(0, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h - g.padTop);
+    const pr = Math.max(0, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w - g.padLeft);
+    mod.resetScratch();
+    const put = (a: Uint8Array | Int8Array | Int32Array) => { const p = mod.scratch(a.byteLength); mod.put(p, a); return p; };
+    const xp = put(x), wp = put(wts), zp = put(zw);
+    const pad = mod.scratch((g.h + g.padTop + pb) * (g.w + g.padLeft + pr) + 16), out = mod.scratch(g.c * g.oh * g.ow * 4);
+    mod.k.depthwise_conv(xp, g.c, g.h, g.w, signedX ? 1 : 0, za, wp, kk, zp, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, pb, pr, g.dh, g.dw, g.oh, g.ow, pad, out);
+    i32Equal(mod.i32(out, g.c * g.oh * g.ow).slice(), ref.depthwiseRef(x, g, signedX, za, wts, zw), `depthwise ${JSON.stringify(g)}`);
+  }
+});
+
 test(`epilogues (dequantize, requantize) equal their references (${level})`, () => {
   const mod = new KernelModule(level);
   const r = rng(11);
