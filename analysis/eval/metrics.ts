@@ -34,7 +34,9 @@ export class OutputComparison {
       if (a > this.maxAbs) this.maxAbs = a;
       if (Math.abs(x) > this.maxRef) this.maxRef = Math.abs(x);
     }
-    const classes = dims.length === 2 ? dims[1] : 0;
+    // [batch, classes], or the same with unit dims around the classes ([N, 1000, 1, 1] from a final conv)
+    const rest = dims.slice(1).filter((d) => d !== 1);
+    const classes = dims.length >= 2 && rest.length === 1 ? rest[0] : 0;
     if (!(classes >= 2)) {
       this.classNotApplicable = `output '${this.name}' has shape [${dims.join(', ')}], not [batch, classes]`;
       return;

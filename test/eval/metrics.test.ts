@@ -41,3 +41,11 @@ test('class metrics say why they do not apply to a non-classifier output', () =>
   assert.match(r.notApplicable ?? '', /shape \[1, 2, 2\], not \[batch, classes\]/);
   assert.ok(Number.isFinite(r.sqnrDb) && r.maxAbsDiff === 0.5);
 });
+
+test('a [batch, classes, 1, 1] output (a final 1×1 conv) counts as a classifier', () => {
+  const c = new OutputComparison('prob');
+  c.add(Float32Array.of(0.1, 0.9, 0.8, 0.2), Float32Array.of(0.2, 0.8, 0.3, 0.7), [2, 2, 1, 1], [1, 0]);
+  const r = c.result();
+  assert.equal(r.top1Agreement, 0.5);
+  assert.deepEqual(r.accuracy, { reference: 1, test: 0.5, samples: 2 });
+});

@@ -89,7 +89,7 @@ export function register(program: Command): void {
     });
     // the file must load in onnxruntime before it is written
     try {
-      const s = await ort.InferenceSession.create(result.bytes);
+      const s = await ort.InferenceSession.create(result.bytes, { logSeverityLevel: 3 });
       await s.release();
     } catch (e) {
       throw new Error(`the exported model does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
