@@ -70,7 +70,7 @@ const num = (x: number | null | undefined, d = 4): string => (x === null || x ==
 /** The frontier table: predicted cost and loss next to the measured deltas. */
 export function formatSuggest(r: SuggestResult, kind: BudgetKind): string {
   const row = (p: VerifiedPoint, mark: string): string[] => [
-    mark, num(p.cost, 3), p.avgWeightBits.toFixed(2), (p.sizeMB * 1e3).toFixed(2), num(p.predictedLoss),
+    mark, kind === 'bops' ? p.cost.toExponential(3) : num(p.cost, 3), p.avgWeightBits.toFixed(2), (p.sizeMB * 1e3).toFixed(2), num(p.predictedLoss),
     p.measured.accuracyDelta !== undefined ? (100 * p.measured.accuracyDelta).toFixed(2) : 'n/a',
     p.measured.top1Agreement === null ? 'n/a' : (100 * p.measured.top1Agreement).toFixed(2), num(p.measured.kl),
   ];
