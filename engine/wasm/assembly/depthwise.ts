@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Direct int8 depthwise convolution (one input and one output channel per group): for every channel,
 // out[oy, ox] = Σ_{ky,kx} (x[iy, ix] − za)·(w[ky, kx] − zw[c]) in exact int32, the input plane first copied
-// into a padded plane (pad value = za, so padding contributes zero). Stride 1 runs 8 output pixels at once
-// with int16 operands and i32x4.extmul; other strides run scalar. The epilogue then needs no zero-point
+// into a padded plane (pad value = za, so padding contributes zero). Stride 1 runs 8 (or 4) output pixels at
+// once with int16 operands and i32x4.extmul; other strides run scalar. The epilogue then needs no zero-point
 // terms. Scalar twin: engine/kernels/reference.ts (depthwiseRef).
 
 /**
@@ -41,6 +41,19 @@ export function depthwise_conv(x: usize, c: i32, h: i32, w: i32, signedX: i32, z
           }
           v128.store(orow + <usize>ox * 4, lo);
           v128.store(orow + <usize>ox * 4, hi, 16);
+        }
+        for (; ox + 4 <= ow; ox += 4) {
+          let lo = i32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            const line = pad + <usize>((oy + ky * dh) * pw + ox);
+            for (let kx = 0; kx < kw; kx++) {
+              const v = v128.load32_zero(line + <usize>(kx * dw));
+              const xv = i16x8.sub(signedX ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vza);
+              const wv = i16x8.splat(<i16>(<i32>load<i8>(wc + <usize>(ky * kw + kx)) - z));
+              lo = i32x4.add(lo, i32x4.extmul_low_i16x8_s(xv, wv));
+            }
+          }
+          v128.store(orow + <usize>ox * 4, lo);
         }
         for (; ox < ow; ox++) store<i32>(orow + <usize>ox * 4, pixel(pad, pw, oy, ox, 1, 1, dh, dw, kh, kw, wc, z, za, signedX));
       }
