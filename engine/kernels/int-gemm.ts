@@ -221,20 +221,28 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
     return;
   }
   if (wts.layout === 'rows') {
-    const np = Math.ceil(pixels / 8);
     const s = mod.scratch(g.cout * wts.kp * 2);
     for (let gi = 0; gi < g.group; gi++) mod.k.pack_s16(wts.ptr + gi * opg * wts.kp, opg, wts.kp, wts.kp, 1, s + gi * opg * wts.kp * 2);
+    // several images share one GEMM (their pixels side by side) while the panels stay within a few MB
+    const chunk = Math.max(1, Math.min(g.batch, Math.floor((4 << 20) / (pixels * wts.kp))));
+    const np = Math.ceil((chunk * pixels) / 8);
     const panels = mod.scratch(np * wts.kp * 8);
     const tmp = mod.scratch(np * wts.kp * 8);
     const colSum = mod.scratch(np * 32);
     const c = mod.scratch(opg * np * 32);
-    for (let b = 0; b < g.batch; b++) for (let gi = 0; gi < g.group; gi++) {
-      const src = xBytes + (b * g.cin + gi * cpg) * g.h * g.w;
-      mod.k.im2col_panels(src, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, tmp, panels);
-      mod.k.panel_col_sums(panels, np, wts.kp, enc.signed ? 1 : 0, colSum);
-      mod.k.gemm_panels(s + gi * opg * wts.kp * 2, opg, wts.kp, panels, np, enc.signed ? 1 : 0, c, np * 8);
-      const out = outPtr + (b * g.cout + gi * opg) * pixels * 4;
-      finish(mod, wts, c, opg, pixels, np * 8, colSum, enc.za, gi * opg, biasPtr, epi, out, pixels, 1, false);
+    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+      const nbat = Math.min(chunk, g.batch - b0);
+      const npc = Math.ceil((nbat * pixels) / 8);
+      for (let gi = 0; gi < g.group; gi++) {
+        const src = xBytes + (b0 * g.cin + gi * cpg) * g.h * g.w;
+        mod.k.im2col_panels(src, nbat, g.cin * g.h * g.w, cpg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, wts.kp, padByte, tmp, panels);
+        mod.k.panel_col_sums(panels, npc, wts.kp, enc.signed ? 1 : 0, colSum);
+        mod.k.gemm_panels(s + gi * opg * wts.kp * 2, opg, wts.kp, panels, npc, enc.signed ? 1 : 0, c, npc * 8);
+        for (let b = 0; b < nbat; b++) {
+          const out = outPtr + ((b0 + b) * g.cout + gi * opg) * pixels * 4;
+          finish(mod, wts, c + b * pixels * 4, opg, pixels, npc * 8, colSum + b * pixels * 4, enc.za, gi * opg, biasPtr, epi, out, pixels, 1, false);
+        }
+      }
     }
     return;
   }

@@ -21,7 +21,7 @@ export interface KernelExports {
   gemm_panels(s: number, m: number, kp: number, p: number, np: number, signedP: number, c: number, ldc: number): void;
   pack_s16(src: number, m: number, kp: number, stride: number, signed: number, dst: number): void;
   panel_col_sums(p: number, np: number, kp: number, signed: number, out: number): void;
-  im2col_panels(src: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, tmp: number, dst: number): void;
+  im2col_panels(src: number, batch: number, imageStride: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, kp: number, padByte: number, tmp: number, dst: number): void;
   depthwise_conv(x: number, c: number, h: number, w: number, signedX: number, za: number, wts: number, wstride: number, zw: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number, dh: number, dw: number, oh: number, ow: number, pad: number, out: number): void;
   gemm_lut(a: number, m: number, kp: number, w: number, nb: number, bits: number, tab: number, c: number, ldc: number): void;
   unpack_lowbit(w: number, np: number, kp: number, bits: number, dst: number): void;

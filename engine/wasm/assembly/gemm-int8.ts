@@ -163,54 +163,60 @@ export function panel_col_sums(p: usize, np: i32, kp: i32, signed: i32, out: usi
 }
 
 /**
- * im2col for gemm_panels, in two fast passes: rows k = (channel, ky, kx) in ONNX weight order of all output
- * pixels (bulk copies; padByte outside the image) into `tmp` (kp rows × ldp bytes, ldp = 8·panels), then
- * pairs of rows interleaved into 8-pixel panels. Rows k ≥ c·kh·kw and pixels ≥ oh·ow are zero.
+ * im2col for gemm_panels over `batch` images (image b at src + b·imageStride), in two fast passes: rows
+ * k = (channel, ky, kx) in ONNX weight order, columns = b·oh·ow + output pixel (bulk copies; padByte outside the
+ * image) into `tmp` (kp rows × ldp bytes, ldp = 8·panels), then pairs of rows interleaved into 8-column panels.
+ * Rows k ≥ c·kh·kw and columns ≥ batch·oh·ow are zero.
  */
-export function im2col_panels(src: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+export function im2col_panels(src: usize, batch: i32, imageStride: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   padTop: i32, padLeft: i32, dh: i32, dw: i32, oh: i32, ow: i32, kp: i32, padByte: i32, tmp: usize, dst: usize): void {
   const pixels = oh * ow;
-  const np = (pixels + 7) >> 3;
+  const cols = batch * pixels;
+  const np = (cols + 7) >> 3;
   const ldp = <usize>np * 8;
-  let k = 0;
-  for (let ch = 0; ch < c; ch++) {
-    const plane = src + <usize>ch * <usize>h * <usize>w;
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, k++) {
-        const row = tmp + <usize>k * ldp;
-        for (let oy = 0; oy < oh; oy++) {
-          const iy = oy * sh - padTop + ky * dh;
-          const out = row + <usize>(oy * ow);
-          if (iy < 0 || iy >= h) { memory.fill(out, <u8>padByte, ow); continue; }
-          const line = plane + <usize>iy * <usize>w;
-          const ix0 = kx * dw - padLeft;
-          if (sw == 1) {
-            // valid ox: 0 ≤ ix0 + ox < w
-            const lo = min(ow, max(0, -ix0));
-            const hi = max(lo, min(ow, w - ix0));
-            if (lo > 0) memory.fill(out, <u8>padByte, lo);
-            if (hi > lo) memory.copy(out + lo, line + <usize>(ix0 + lo), hi - lo);
-            if (ow > hi) memory.fill(out + hi, <u8>padByte, ow - hi);
-          } else {
-            for (let ox = 0; ox < ow; ox++) {
-              const ix = ix0 + ox * sw;
-              store<u8>(out + ox, ix < 0 || ix >= w ? <u8>padByte : load<u8>(line + ix));
+  for (let b = 0; b < batch; b++) {
+    const image = src + <usize>b * <usize>imageStride;
+    let k = 0;
+    for (let ch = 0; ch < c; ch++) {
+      const plane = image + <usize>ch * <usize>h * <usize>w;
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++, k++) {
+          const row = tmp + <usize>k * ldp + <usize>(b * pixels);
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy * sh - padTop + ky * dh;
+            const out = row + <usize>(oy * ow);
+            if (iy < 0 || iy >= h) { memory.fill(out, <u8>padByte, ow); continue; }
+            const line = plane + <usize>iy * <usize>w;
+            const ix0 = kx * dw - padLeft;
+            if (sw == 1) {
+              // valid ox: 0 ≤ ix0 + ox < w
+              const lo = min(ow, max(0, -ix0));
+              const hi = max(lo, min(ow, w - ix0));
+              if (lo > 0) memory.fill(out, <u8>padByte, lo);
+              if (hi > lo) memory.copy(out + lo, line + <usize>(ix0 + lo), hi - lo);
+              if (ow > hi) memory.fill(out + hi, <u8>padByte, ow - hi);
+            } else {
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ix0 + ox * sw;
+                store<u8>(out + ox, ix < 0 || ix >= w ? <u8>padByte : load<u8>(line + ix));
+              }
             }
           }
         }
-        if (ldp > <usize>pixels) memory.fill(row + <usize>pixels, 0, ldp - <usize>pixels);
       }
     }
   }
-  for (; k < kp; k++) memory.fill(tmp + <usize>k * ldp, 0, ldp);
+  const kk = c * kh * kw;
+  if (ldp > <usize>cols) for (let k = 0; k < kk; k++) memory.fill(tmp + <usize>k * ldp + <usize>cols, 0, ldp - <usize>cols);
+  for (let k = kk; k < kp; k++) memory.fill(tmp + <usize>k * ldp, 0, ldp);
   const panelBytes = <usize>kp * 8;
   for (let q = 0; q < np; q++) {
     const d = dst + <usize>q * panelBytes;
     const s0 = tmp + <usize>q * 8;
-    for (let kk = 0; kk < kp; kk += 2) {
-      const a = v128.load64_zero(s0 + <usize>kk * ldp);
-      const b = v128.load64_zero(s0 + <usize>(kk + 1) * ldp);
-      v128.store(d + <usize>kk * 8, i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    for (let kk2 = 0; kk2 < kp; kk2 += 2) {
+      const a = v128.load64_zero(s0 + <usize>kk2 * ldp);
+      const b = v128.load64_zero(s0 + <usize>(kk2 + 1) * ldp);
+      v128.store(d + <usize>kk2 * 8, i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
     }
   }
 }

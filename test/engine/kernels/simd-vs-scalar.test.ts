@@ -104,7 +104,7 @@ test(`int8 panel GEMM, widening, panel sums and im2col panels equal their refere
     mod.resetScratch();
     const sp = mod.scratch(src.length); mod.put(sp, src);
     const dp = mod.scratch(np * kp * 8), tp = mod.scratch(np * kp * 8);
-    mod.k.im2col_panels(sp, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, kp, 77, tp, dp);
+    mod.k.im2col_panels(sp, 1, 0, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, kp, 77, tp, dp);
     i32Equal(Int32Array.from(mod.u8(dp, np * kp * 8)), Int32Array.from(ref.im2colPanelsRef(src, g, kp, 77)), `im2col_panels ${JSON.stringify(g)}`);
   }
 });
