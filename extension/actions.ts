@@ -199,7 +199,7 @@ async function pickSpec(op: string, preset: { format?: string; granularity?: str
   if (!format) {
     const items = Object.values(FORMATS).map((f) => ({ label: f.id, description: `${f.bits}-bit ${f.family}${f.engineKernel === 'int' ? ' · integer kernel' : ''}`, detail: f.description, picked: f.id === defaultFormat }));
     items.sort((a, b) => (a.label === defaultFormat ? -1 : b.label === defaultFormat ? 1 : 0));
-    format = (await vscode.window.showQuickPick(items, { title: `Quantize Layer (${op}): format`, placeHolder: 'Weight format', matchOnDescription: true, matchOnDetail: true }))?.label;
+    format = (await vscode.window.showQuickPick(items, { title: `Quantize Layer (${op}): format`, placeHolder: 'Weight format', matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true }))?.label;
     if (!format) return undefined;
   }
   let granularity = preset.granularity;
@@ -207,7 +207,7 @@ async function pickSpec(op: string, preset: { format?: string; granularity?: str
     const f = FORMATS[format];
     const dflt = f?.defaultGranularity === 'group' ? `group:${f.blockSize ?? 32}` : f?.defaultGranularity ?? 'channel';
     const options = [...new Set([dflt, 'channel', 'tensor', 'group:32', 'group:128'])];
-    granularity = (await vscode.window.showQuickPick(options.map((g) => ({ label: g, description: g === dflt ? 'format default' : '' })), { title: `Quantize Layer: granularity (${format})` }))?.label;
+    granularity = (await vscode.window.showQuickPick(options.map((g) => ({ label: g, description: g === dflt ? 'format default' : '' })), { title: `Quantize Layer: granularity (${format})`, ignoreFocusOut: true }))?.label;
     if (!granularity) return undefined;
   }
   let calibration = preset.calibration;
@@ -217,7 +217,7 @@ async function pickSpec(op: string, preset: { format?: string; granularity?: str
       { label: 'percentile:99.99', description: 'clip the top 0.01%' }, { label: 'kl', description: 'KL-divergence (TensorRT-style)' },
       { label: 'mosf', description: 'median of per-channel scales folded (one tensor scale)' },
     ];
-    calibration = (await vscode.window.showQuickPick(options, { title: `Quantize Layer: calibration (${format}, ${granularity})` }))?.label;
+    calibration = (await vscode.window.showQuickPick(options, { title: `Quantize Layer: calibration (${format}, ${granularity})`, ignoreFocusOut: true }))?.label;
     if (!calibration) return undefined;
   }
   return { format, granularity, calibration };

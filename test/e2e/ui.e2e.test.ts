@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../../analysis/config/load';
-import { openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
+import { extensionHostLog, openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
 
 let wb: Workbench;
 const THEME = process.env.QUANTLENS_E2E_THEME ?? 'Default Dark Modern';
@@ -25,7 +25,13 @@ test('right-click a layer → Quantize Layer… → int4: the panel shows the we
   const name = await conv.getAttribute('data-layer');
   assert.ok(name, 'a Conv row');
   await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Quantize Layer…');
-  await pickQuickItem(wb.page, 'int4');
+  try {
+    await pickQuickItem(wb.page, 'int4');
+  } catch (e) {
+    await shot('failure');
+    console.log(extensionHostLog(wb.server).slice(-3000));
+    throw e;
+  }
   await pickQuickItem(wb.page, 'channel');
   await pickQuickItem(wb.page, 'mse');
   const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="weight-histogram"] svg', timeout: 120_000 });
@@ -72,10 +78,16 @@ test('the histogram panel of an attention Softmax output shows log and Tan grids
   await openFile(wb.page, 'samples/vit.onnx');
   const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
   await editor.locator('[data-testid="filter"]').fill('op:Softmax');
-  const softmax = editor.locator('.trow').first();
+  // wait for the filter to apply before reading the row (otherwise the first row of the unfiltered table is read)
+  const softmax = editor.locator('.trow', { hasText: 'Softmax' }).first();
+  await editor.locator('[data-testid="row-count"]', { hasText: /^2 of/ }).waitFor({ timeout: 30_000 });
   const name = await softmax.getAttribute('data-layer');
   await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Show Activation Histogram');
-  const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="grid-errors"] tbody tr', timeout: 180_000 });
+  const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="grid-errors"] tbody tr', timeout: 180_000 }).catch(async (e) => {
+    await shot('failure-histogram');
+    console.log(extensionHostLog(wb.server).slice(-3000));
+    throw e;
+  });
   const grids = await panel.locator('[data-testid="grid-errors"]').innerText();
   assert.match(grids, /log2/);
   assert.match(grids, /tan/);
