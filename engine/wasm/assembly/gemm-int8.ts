@@ -93,14 +93,15 @@ export function gemm_panels(s: usize, m: i32, kp: i32, p: usize, np: i32, signed
         else quadTiles<u8>(s + <usize>k0 * 8, r0, r1, quadBytes, pp, chunkBytes, cq, ldc, first);
       }
     }
-    for (let i = quads * 4; i < m; i++) {
-      const sr = tail + <usize>(i - quads * 4) * <usize>kp * 2 + <usize>k0 * 2;
-      for (let q = 0; q < np; q++) {
-        const pp = p + <usize>q * panelBytes + <usize>k0 * 8;
-        const r = c + <usize>i * <usize>ldc * 4 + <usize>q * 32;
-        if (signedP) rowTile<i8>(sr, pp, chunkBytes, r, first);
-        else rowTile<u8>(sr, pp, chunkBytes, r, first);
-      }
+  }
+  // tail rows (all rows of a GEMV): whole panels, streamed once in order
+  for (let i = quads * 4; i < m; i++) {
+    const sr = tail + <usize>(i - quads * 4) * <usize>kp * 2;
+    for (let q = 0; q < np; q++) {
+      const pp = p + <usize>q * panelBytes;
+      const r = c + <usize>i * <usize>ldc * 4 + <usize>q * 32;
+      if (signedP) rowTile<i8>(sr, pp, panelBytes, r);
+      else rowTile<u8>(sr, pp, panelBytes, r);
     }
   }
 }
@@ -133,16 +134,18 @@ function quadTiles<T>(s: usize, r0: i32, r1: i32, quadBytes: usize, pp: usize, c
   }
 }
 
-function rowTile<T>(sr: usize, pp: usize, chunkBytes: usize, r: usize, first: bool): void {
-  let c00 = i32x4.splat(0), c01 = c00;
-  if (!first) { c00 = v128.load(r); c01 = v128.load(r, 16); }
+function rowTile<T>(sr: usize, pp: usize, panelBytes: usize, r: usize): void {
+  // two k pairs per step into separate accumulators (more independent work per iteration)
+  let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
   let o: usize = 0;
-  for (let k: usize = 0; k < chunkBytes; k += 16, o += 4) {
-    const a = v128.load32_splat(sr + o);
+  for (let k: usize = 0; k < panelBytes; k += 32, o += 8) {
+    const a = v128.load32_splat(sr + o), b = v128.load32_splat(sr + o, 4);
     c00 = acc(c00, a, ld<T>(pp + k));
     c01 = acc(c01, a, ld<T>(pp + k + 8));
+    c10 = acc(c10, b, ld<T>(pp + k + 16));
+    c11 = acc(c11, b, ld<T>(pp + k + 24));
   }
-  v128.store(r, c00); v128.store(r, c01, 16);
+  v128.store(r, i32x4.add(c00, c10)); v128.store(r, i32x4.add(c01, c11), 16);
 }
 
 /** Per-column sums of the first k rows of panel data (np panels of kp·8 bytes), as unsigned or signed bytes. */

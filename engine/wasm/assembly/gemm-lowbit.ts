@@ -5,8 +5,9 @@
 // [k0..k3 of column 4g, k0..k3 of column 4g+1, …]; logical vector i = 2t+g is field i mod F (F = 8/bits) of
 // 16-byte group ⌊i/F⌋, i.e. bits [f·bits, (f+1)·bits) of each byte. kp is a multiple of 16.
 // Relaxed SIMD: i16x8.relaxed_dot_i8x16_i7x16_s of a splat of 4 signed activation bytes against V gives int16
-// pair sums, kept in int16 for a bounded number of steps, then widened with i32x4.extadd_pairwise_i16x8_s —
-// deterministic because the second operand never exceeds 15. (The fused i32x4 …_add_s form is avoided: V8
+// pair sums (|sum| ≤ 2·128·15), two k quads of which are added in int16 and widened into int32 accumulators
+// with one i32x4.extadd_pairwise_i16x8_s (4-bit; 1/2-bit and the m mod 4 tail rows keep int16 sums for a
+// bounded number of steps and flush them to C) — deterministic because the second operand never exceeds 15. (The fused i32x4 …_add_s form is avoided: V8
 // 11.x Liftoff drops its accumulator.) Plain SIMD: the panels are unpacked to int8 panels (unpack_lowbit)
 // for gemm_panels. Scalar twin: engine/kernels/reference.ts.
 
