@@ -49,6 +49,9 @@ test('the vsix carries the bundles, wasm kernels, webviews, schemas, samples and
   if (existsSync(views)) for (const v of readdirSync(views)) if (existsSync(path.join(views, v, 'index.tsx'))) required.push(`dist/webview/${v}.js`);
   if (existsSync(path.join(repo, 'dist/wasm'))) for (const w of readdirSync(path.join(repo, 'dist/wasm'))) if (w.endsWith('.wasm')) required.push(`dist/wasm/${w}`);
   for (const c of (manifest.contributes?.jsonValidation ?? []) as { url: string }[]) if (c.url.startsWith('./')) required.push(c.url.slice(2));
+  if (manifest.icon) required.push(manifest.icon);
+  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+  for (const m of readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)) if (!/^[a-z]+:/i.test(m[1]) && existsSync(path.join(repo, m[1]))) required.push(m[1]);
   const missing = required.filter((f) => !has(f));
   assert.deepEqual(missing, [], `missing from the vsix: ${missing.join(', ')}`);
   assert.equal(names.filter((n) => /^extension\/samples\/data\/calib\/\d{3}\.npy$/.test(n)).length, 64, '64 calibration samples');
@@ -70,9 +73,13 @@ test('the runtime packages are there with this platform\'s onnxruntime binaries 
 });
 
 test('no sources, tests, maps, type declarations or development files are packed', () => {
+  // docs/ ships only the images the README shows (VS Code renders them from the installed extension).
+  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const readmeImages = new Set([...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map((m) => m[1]));
   const junk = names.filter((n) =>
     /\.(ts|tsx|map|py|mjs|sh)$/.test(n) ||
-    /^extension\/(test|scripts|engine|analysis|extension|webview|docs|out|test-artifacts|\.e2e|\.ci|\.git|bin)\//.test(n) ||
+    /^extension\/(test|scripts|engine|analysis|extension|webview|out|test-artifacts|\.e2e|\.ci|\.git|bin)\//.test(n) ||
+    (n.startsWith('extension/docs/') && !readmeImages.has(n.slice('extension/'.length))) ||
     /^extension\/(tsconfig\.json|eslint\.config\.mjs|package-lock\.json|\.npmrc|\.gitignore|\.vscodeignore)$/.test(n) ||
     /^extension\/samples\/.*README/.test(n));
   assert.deepEqual(junk, []);
