@@ -202,3 +202,45 @@ test(`requantized int8 MatMul node equals onnxruntime running the QDQ model (${l
   const ours = qn.run([x])[0].data as Float32Array;
   assert.deepEqual(Array.from(ours), Array.from(ref));
 });
+
+/** Dequantized activation value as the kernels see it. */
+const dq = (x: number, a: ActivationQuant) => (qa(x, a) - a.zeroPoints![0]) * a.scales[0];
+
+test(`Gemm attributes (transA, transB, alpha, beta) and 1-D Conv with auto_pad follow ONNX (${level})`, () => {
+  const r = rng(7);
+  // Gemm: Y = alpha·A'·B' + beta·C with A given as [K, M] and B as [N, K]
+  const m = 3, k = 20, n = 6, alpha = 0.5, beta = 2;
+  const w = intWeight([n, k], 8, r, 0);
+  const a = act(0.02, 128);
+  const x = f32([k, m], r);
+  const c = f32([n], r);
+  const qn = factory({ node: node('Gemm', { transA: { type: 'int', value: 1 }, transB: { type: 'int', value: 1 }, alpha: { type: 'float', value: alpha }, beta: { type: 'float', value: beta } }),
+    config: { weights: { 1: w }, inputs: { 0: a } }, constants: [undefined, undefined, c], opset: 13 })!;
+  const y = qn.run([x, undefined, c])[0];
+  assert.deepEqual(y.dims, [m, n]);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let q = 0; q < k; q++) s += dq((x.data as Float32Array)[q * m + i], a) * w.codes[j * k + q] * w.scales[j];
+    const want = alpha * s + beta * (c.data as Float32Array)[j];
+    const lsb = a.scales[0] * w.scales[j] * alpha;
+    assert.ok(Math.abs((y.data as Float32Array)[i * n + j] - want) <= lsb + 1e-5 * Math.abs(want), `Gemm ${i},${j}`);
+  }
+  // Conv 1-D, stride 2, SAME_UPPER: output length ceil(L / 2)
+  const L = 11, cin = 3, cout = 4, kw = 4;
+  const wc = intWeight([cout, cin, kw], 8, r, 0);
+  const xc = f32([2, cin, L], r);
+  const conv = factory({ node: node('Conv', { auto_pad: { type: 'string', value: 'SAME_UPPER' }, strides: { type: 'ints', value: [2] }, kernel_shape: { type: 'ints', value: [kw] } }),
+    config: { weights: { 1: wc }, inputs: { 0: a } }, constants: [], opset: 13 })!;
+  const yc = conv.run([xc])[0];
+  const ol = Math.ceil(L / 2);
+  assert.deepEqual(yc.dims, [2, cout, ol]);
+  const total = Math.max(0, (ol - 1) * 2 + kw - L), padL = Math.floor(total / 2);
+  for (let b = 0; b < 2; b++) for (let o = 0; o < cout; o++) for (let p = 0; p < ol; p++) {
+    let s = 0;
+    for (let ci = 0; ci < cin; ci++) for (let t = 0; t < kw; t++) {
+      const ix = p * 2 - padL + t;
+      if (ix >= 0 && ix < L) s += dq((xc.data as Float32Array)[(b * cin + ci) * L + ix], a) * wc.codes[(o * cin + ci) * kw + t] * wc.scales[o];
+    }
+    assert.ok(Math.abs((yc.data as Float32Array)[(b * cout + o) * ol + p] - s) <= 1e-5 * (1 + Math.abs(s)), `Conv1d ${b},${o},${p}`);
+  }
+});
