@@ -65,6 +65,7 @@ export function ensureVsix(): string {
   if (builtVsix && existsSync(builtVsix)) return builtVsix;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quantlens-e2e-vsix-'));
   builtVsix = path.join(dir, 'quantlens.vsix');
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const r = spawnSync(process.execPath, [path.join(REPO, 'scripts/package.mjs'), '--out', builtVsix], { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`scripts/package.mjs failed:\n${r.stdout}\n${r.stderr}`);
   return builtVsix;
