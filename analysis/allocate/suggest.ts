@@ -97,7 +97,11 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
   const progress = req.onProgress ?? (() => undefined);
   const warnings: string[] = [];
   const program = compile(loaded.model);
-  const layers = allocatableLayers(loaded, program);
+  // weights holding NaN/Inf have no meaningful quantization: keep them FP32, pinned, and say so (never silently)
+  const all = allocatableLayers(loaded, program);
+  const nonFinite = nonFiniteWeights(all);
+  for (const [name, what] of nonFinite) warnings.push(`layer '${name}': its weights hold ${what}; left unquantized (FP32) and pinned, no format suggested`);
+  const layers = all.filter((l) => !nonFinite.has(l.node.name));
   if (layers.length === 0) throw new QuantLensError('usage', `${loaded.file}: no quantizable layers (Conv, Gemm, MatMul with constant weights)`, loaded.file);
   const candidates: Candidate[] = req.formats.map((f) => ({ id: f, spec: candidateSpec(f) }));
 
@@ -118,7 +122,7 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
   progress('verification');
   const reference = await referenceRun(loaded, modelBytes, req.verifySource, program, [], 32);
   const verify = async (a: Allocation, budget: number): Promise<VerifiedPoint & { report: EvalReport; config: QuantConfig }> => {
-    const config = configFor(req, a);
+    const config = configFor(req, a, nonFinite.keys());
     const { eval: e } = await evaluate({
       loaded, modelBytes, config, evalSource: req.verifySource, calibSource: req.calibSource, perLayer: false,
       activationStats: stats, reference: reference as ReferenceRun, ...(req.signal ? { signal: req.signal } : {}),
@@ -152,7 +156,7 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
 }
 
 /** The config of an allocation: the most common weight spec as the default, the rest as overrides. */
-function configFor(req: SuggestRequest, a: Allocation): QuantConfig {
+function configFor(req: SuggestRequest, a: Allocation, frozen: Iterable<string> = []): QuantConfig {
   const counts = new Map<string, number>();
   for (const c of Object.values(a.choices)) counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
   const common = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0] ?? req.formats[0];
@@ -161,10 +165,24 @@ function configFor(req: SuggestRequest, a: Allocation): QuantConfig {
     const pinned = req.pins?.[name] !== undefined;
     if (c.id !== common || pinned) layers[name] = { weights: candidateSpec(c.id), ...(pinned ? { pinned: true } : {}) };
   }
+  for (const name of frozen) layers[name] = { weights: null, pinned: true };
   return {
     version: QUANT_CONFIG_VERSION,
     model: { path: req.modelPath, sha256: req.loaded.sha256 },
     defaults: { weights: candidateSpec(common), activations: req.activation },
     layers,
   };
+}
+
+/** Layers whose FP32 weights hold NaN or ±Inf, with a count for the warning. */
+function nonFiniteWeights(layers: ReturnType<typeof allocatableLayers>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of layers) {
+    const d = l.tensor.data;
+    if (!(d instanceof Float32Array || d instanceof Float64Array)) continue;
+    let nan = 0, inf = 0;
+    for (const v of d) { if (v !== v) nan++; else if (v === Infinity || v === -Infinity) inf++; }
+    if (nan + inf > 0) out.set(l.node.name, `${nan} NaN and ${inf} Inf value(s)`);
+  }
+  return out;
 }
