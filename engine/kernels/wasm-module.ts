@@ -2,7 +2,8 @@
 /**
  * Loads the AssemblyScript kernel module (dist/wasm/kernels-{simd,relaxed}.wasm, built by scripts/build-wasm.mjs)
  * into one WebAssembly.Memory per engine instance, and hands out memory: permanent blocks (packed weights,
- * allocated once at compile time) grow upwards; per-call scratch lives above them and is reset on every call.
+ * allocated once at compile time, released when the node that owns them is garbage-collected) come from a
+ * first-fit free list below `top`; per-call scratch lives above them and is reset on every call.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -80,6 +81,13 @@ export class KernelModule {
   readonly level: SimdLevel;
   private top: number;
   private scratchTop: number;
+  private readonly base: number;
+  /** Released permanent blocks, sorted by address, adjacent ones merged. */
+  private readonly freeList: { p: number; n: number }[] = [];
+  private readonly sizes = new Map<number, number>();
+  private tracking: number[] | null = null;
+  /** The blocks of the last track() call, also when fn threw. */
+  lastTracked: number[] = [];
 
   constructor(level: SimdLevel = defaultSimdLevel()) {
     if (level === 'relaxed' && !relaxedSimdSupported()) {
@@ -90,12 +98,47 @@ export class KernelModule {
     const inst = new WebAssembly.Instance(compiled(level), { env: { memory: this.memory } });
     this.k = inst.exports as unknown as KernelExports;
     this.top = align16(this.k.heap_base());
+    this.base = this.top;
     this.scratchTop = this.top;
   }
 
-  /** Bytes currently reserved for packed weights and other permanent blocks. */
+  /** Bytes currently held by permanent blocks (packed weights, per-channel parameters). */
   get permanentBytes(): number {
-    return this.top;
+    let n = 0;
+    for (const v of this.sizes.values()) n += v;
+    return n;
+  }
+
+  /** Runs fn and returns the permanent blocks it allocated (so their owner can release them later). */
+  track<T>(fn: () => T): { value: T; blocks: number[] } {
+    const outer = this.tracking;
+    const blocks: number[] = [];
+    this.tracking = blocks;
+    this.lastTracked = blocks;
+    try {
+      return { value: fn(), blocks };
+    } finally {
+      this.tracking = outer;
+      outer?.push(...blocks);
+    }
+  }
+
+  /** Returns a permanent block to the free list. */
+  release(p: number): void {
+    const n = this.sizes.get(p);
+    if (n === undefined) return;
+    this.sizes.delete(p);
+    const fl = this.freeList;
+    let i = 0;
+    while (i < fl.length && fl[i].p < p) i++;
+    fl.splice(i, 0, { p, n });
+    // merge with the following and the preceding block
+    if (i + 1 < fl.length && fl[i].p + fl[i].n === fl[i + 1].p) { fl[i].n += fl[i + 1].n; fl.splice(i + 1, 1); }
+    if (i > 0 && fl[i - 1].p + fl[i - 1].n === fl[i].p) { fl[i - 1].n += fl[i].n; fl.splice(i, 1); i--; }
+    // a free block that ends at the top goes back to the bump region
+    const last = fl[fl.length - 1];
+    if (last && last.p + last.n === this.top) { this.top = last.p; fl.pop(); }
+    if (this.top < this.base) this.top = this.base;
   }
 
   private ensure(end: number): void {
@@ -103,12 +146,26 @@ export class KernelModule {
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
   }
 
-  /** A permanent block (weights packed at compile time); never freed for the life of the instance. */
+  /** A permanent block (weights packed at compile time), kept until release(p). */
   alloc(bytes: number): number {
-    const p = this.top;
-    this.top = align16(p + bytes);
-    this.ensure(this.top);
+    const n = align16(Math.max(1, bytes));
+    let p = -1;
+    for (let i = 0; i < this.freeList.length; i++) {
+      const b = this.freeList[i];
+      if (b.n < n) continue;
+      p = b.p;
+      if (b.n === n) this.freeList.splice(i, 1);
+      else { b.p += n; b.n -= n; }
+      break;
+    }
+    if (p < 0) {
+      p = this.top;
+      this.top = p + n;
+      this.ensure(this.top);
+    }
     if (this.scratchTop < this.top) this.scratchTop = this.top;
+    this.sizes.set(p, n);
+    this.tracking?.push(p);
     return p;
   }
 
