@@ -7,10 +7,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Frame } from 'playwright-core';
 import { parseConfig } from '../../analysis/config/load';
 import { extensionHostLog, openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
 
 let wb: Workbench;
+
+/** Right-click a row and choose `item`; clicks again when the menu ignored a click that came too soon after it opened. */
+async function rowMenu(frame: Frame, selector: string, item: string): Promise<void> {
+  await webviewContextMenu(wb.page, frame, selector, item);
+  await wb.page.waitForTimeout(1000);
+  const entry = wb.page.locator('.context-view .monaco-menu .action-label', { hasText: item }).first();
+  if (await entry.isVisible()) await entry.click();
+}
 const THEME = process.env.QUANTLENS_E2E_THEME ?? 'Default Dark Modern';
 const shot = (name: string): Promise<string> => screenshot(wb.page, `ui-${name}-${/light/i.test(THEME) ? 'light' : 'dark'}`);
 
@@ -24,7 +33,7 @@ test('right-click a layer → Quantize Layer… → int4: the panel shows the we
   const conv = editor.locator('.trow', { hasText: 'Conv' }).first();
   const name = await conv.getAttribute('data-layer');
   assert.ok(name, 'a Conv row');
-  await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Quantize Layer…');
+  await rowMenu(editor, `.trow[data-layer="${name}"]`, 'Quantize Layer…');
   try {
     await pickQuickItem(wb.page, 'int4');
   } catch (e) {
@@ -82,7 +91,7 @@ test('the histogram panel of an attention Softmax output shows log and Tan grids
   const softmax = editor.locator('.trow', { hasText: 'Softmax' }).first();
   await editor.locator('[data-testid="row-count"]', { hasText: /^2 of/ }).waitFor({ timeout: 30_000 });
   const name = await softmax.getAttribute('data-layer');
-  await webviewContextMenu(wb.page, editor, `.trow[data-layer="${name}"]`, 'Show Activation Histogram');
+  await rowMenu(editor, `.trow[data-layer="${name}"]`, 'Show Activation Histogram');
   const panel = await waitForWebviewFrame(wb.page, { selector: '[data-testid="grid-errors"] tbody tr', timeout: 180_000 }).catch(async (e) => {
     await shot('failure-histogram');
     console.log(extensionHostLog(wb.server).slice(-3000));
