@@ -28,15 +28,16 @@ export function numbersSection(dir: string): Section {
     title: 'Numbers: NaN, Inf, denormals, all-zero and constant weights, zero-size dims',
     intro: `Model: \`${NUMBER_LAYERS.nonFinite}\` (1 NaN, +Inf, −Inf, 2 float32 denormals among 72 weights) → Relu → \`${NUMBER_LAYERS.zero}\` (all-zero weights) → Flatten → \`${NUMBER_LAYERS.constant}\` (every weight 0.25); plus an unused \`[0, 3]\` initializer. Run through \`bin/quantlens.js\`.`,
     cases: [
-      { name: 'inspect: weight statistics of the broken layer', expected: 'NaN, Inf and denormals counted; statistics over finite values only', run: () => guard(() => {
+      { name: 'inspect: weight statistics of the broken layer', expected: 'NaN, Inf and denormals counted; statistics over finite values only; a warning names the layer', run: () => guard(() => {
         const json = path.join(dir, 'numbers-inspect.json');
         const r = cli(['inspect', model, '--json', json], dir);
         if (r.code !== 0) return { pass: false, observed: `exit ${r.code}: ${scrub(r.stderr.join(' '))}` };
         const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
         const w = layer(rep, NUMBER_LAYERS.nonFinite)?.weightStats;
         const z = layer(rep, NUMBER_LAYERS.zero)?.weightStats, c = layer(rep, NUMBER_LAYERS.constant)?.weightStats;
-        const pass = !!w && w.nanCount === 1 && w.infCount === 2 && w.denormalCount === 2 && w.count === 69 && z?.max === 0 && c?.std === 0;
-        return { pass, observed: `exit 0; ${NUMBER_LAYERS.nonFinite}: nanCount ${w?.nanCount}, infCount ${w?.infCount}, denormalCount ${w?.denormalCount}, count ${w?.count}; all-zero max ${z?.max}; constant std ${c?.std}; zero-size tensor loaded. (The text table has no NaN/Inf column and inspect computes no tags.)` };
+        const warning = r.stderr.find((l) => l.includes(NUMBER_LAYERS.nonFinite));
+        const pass = !!warning && !!w && w.nanCount === 1 && w.infCount === 2 && w.denormalCount === 2 && w.count === 69 && z?.max === 0 && c?.std === 0;
+        return { pass, observed: `exit 0; ${NUMBER_LAYERS.nonFinite}: nanCount ${w?.nanCount}, infCount ${w?.infCount}, denormalCount ${w?.denormalCount}, count ${w?.count}; all-zero max ${z?.max}; constant std ${c?.std}; zero-size tensor loaded; stderr: ${warning ? scrub(warning) : 'no warning'} (inspect computes no tags; analyze does)` };
       }) },
       { name: "analyze: the broken layer's tags and sensitivity", expected: "'non-finite' tag with the counts; sensitivity not computed, with the reason", run: () => guard(() => {
         const l = layer(analyze(), NUMBER_LAYERS.nonFinite)!;
@@ -58,12 +59,12 @@ export function numbersSection(dir: string): Section {
         const out = path.join(dir, 'numbers-wonly.quant.json');
         const r = cli(['suggest', model, '--random', '8', '--budget', 'avg-bits=4', '--activations', 'none', '--steps', '2', '--out', out], dir);
         const named = new RegExp(`${NUMBER_LAYERS.nonFinite}.*(NaN|Inf|non-finite)`);
-        const warned = r.stderr.some((l) => named.test(l));
-        if (r.code !== 0) return { pass: warned && !existsSync(out), observed: `exit ${r.code}: ${scrub(r.stderr.join(' ⏎ '))}` };
-        const cfg = JSON.parse(readFileSync(out, 'utf8')) as { defaults: { weights?: { format: string } }; layers: Record<string, { weights?: { format: string }; pinned?: boolean }> };
+        if (r.code !== 0) return { pass: r.stderr.some((l) => named.test(l)) && !existsSync(out), observed: `exit ${r.code}: ${scrub(r.stderr.join(' ⏎ '))}` };
+        const cfg = JSON.parse(readFileSync(out, 'utf8')) as { defaults: { weights?: { format: string } }; layers: Record<string, { weights?: { format: string } | null; pinned?: boolean }> };
         const entry = cfg.layers[NUMBER_LAYERS.nonFinite];
-        const fmt = entry?.weights?.format ?? cfg.defaults.weights?.format;
-        return { pass: warned && !!entry?.pinned, observed: `${warned ? '' : 'GAP — '}exit 0, ${NUMBER_LAYERS.nonFinite} gets ${fmt}${entry?.pinned ? ' (pinned)' : ' (not pinned)'}, ${warned ? 'with' : 'no'} warning naming it` };
+        const fmt = entry?.weights === null ? 'no format (weights: null, stays FP32)' : entry?.weights?.format ?? cfg.defaults.weights?.format;
+        const warning = r.stderr.find((l) => named.test(l));
+        return { pass: !!warning && entry?.weights === null && !!entry?.pinned, observed: `${warning ? '' : 'GAP — '}exit 0, ${NUMBER_LAYERS.nonFinite} gets ${fmt}${entry?.pinned ? ', pinned' : ', not pinned'}; ${warning ? `stderr: ${scrub(warning)}` : 'no warning naming it'}` };
       }) },
       { name: 'suggest (weights + uint8 activations) on the model', expected: 'no config written; an error (ideally naming the NaN/Inf)', run: () => guard(() => {
         const out = path.join(dir, 'numbers-act.quant.json');

@@ -30,6 +30,8 @@ test('inspect counts NaN, Inf and denormal weights; zero and constant weights an
   const w = layerOf(report, NUMBER_LAYERS.nonFinite).weightStats!;
   assert.deepEqual([w.nanCount, w.infCount, w.denormalCount], [1, 2, 2]);
   assert.equal(w.count, 72 - 3, 'finite values only in the statistics');
+  assert.match(r.stderr, new RegExp(`warning: layer '${NUMBER_LAYERS.nonFinite}': its weights hold 1 NaN and 2 Inf`));
+  assert.ok(report.warnings.some((m) => m.includes(NUMBER_LAYERS.nonFinite)));
   assert.equal(layerOf(report, NUMBER_LAYERS.zero).weightStats!.max, 0);
   assert.equal(layerOf(report, NUMBER_LAYERS.constant).weightStats!.std, 0);
 });

@@ -36,6 +36,11 @@ export async function inspectModel(file: string, flags: InspectFlags = {}): Prom
   const layers = describeLayers(loaded, { shapes });
   const t3 = performance.now();
   const report = newReport('inspect', loaded, shapes, layers);
+  // broken numbers are excluded from the statistics: say so, so the table's ranges are not read as the whole story
+  for (const l of layers) {
+    const w = l.weightStats;
+    if (w && w.nanCount + w.infCount > 0) report.warnings.push(`layer '${l.name}': its weights hold ${w.nanCount} NaN and ${w.infCount} Inf value(s) (left out of the statistics)`);
+  }
   report.timings = { load: t1 - t0, shapes: t2 - t1, layers: t3 - t2 };
   return report;
 }
