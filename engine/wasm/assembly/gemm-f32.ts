@@ -36,24 +36,47 @@ export function decode_cols(packed: usize, colBytes: i32, bits: i32, n0: i32, nc
 /** out[i·ldo + n0 + jj] = Σ_k x[i,k]·wdec[jj,k] for m rows of x (stride kp floats, kp a multiple of 4). */
 export function gemm_f32(x: usize, m: i32, kp: i32, wdec: usize, ncols: i32, out: usize, ldo: i32, n0: i32): void {
   const rowBytes = <usize>kp * 4;
-  for (let jj = 0; jj < ncols; jj++) {
-    const wr = wdec + <usize>jj * rowBytes;
+  const st = <usize>ldo * 4;
+  let jj = 0;
+  // 2 rows × 4 columns per tile: 8 independent (row, column) sums, each in the fixed lane order
+  for (; jj + 4 <= ncols; jj += 4) {
+    const w0 = wdec + <usize>jj * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
     let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const x0 = x + <usize>i * rowBytes, x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
-      let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 2 <= m; i += 2) {
+      const x0 = x + <usize>i * rowBytes, x1 = x0 + rowBytes;
+      let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
       for (let o: usize = 0; o < rowBytes; o += 16) {
-        const wv = v128.load(wr + o);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(x0 + o), wv));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(x1 + o), wv));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load(x2 + o), wv));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load(x3 + o), wv));
+        const a = v128.load(x0 + o), b = v128.load(x1 + o);
+        let w = v128.load(w0 + o);
+        s00 = f32x4.add(s00, f32x4.mul(a, w)); s10 = f32x4.add(s10, f32x4.mul(b, w));
+        w = v128.load(w1 + o);
+        s01 = f32x4.add(s01, f32x4.mul(a, w)); s11 = f32x4.add(s11, f32x4.mul(b, w));
+        w = v128.load(w2 + o);
+        s02 = f32x4.add(s02, f32x4.mul(a, w)); s12 = f32x4.add(s12, f32x4.mul(b, w));
+        w = v128.load(w3 + o);
+        s03 = f32x4.add(s03, f32x4.mul(a, w)); s13 = f32x4.add(s13, f32x4.mul(b, w));
       }
       const p = out + <usize>(i * ldo + n0 + jj) * 4;
-      const st = <usize>ldo * 4;
-      store<f32>(p, hsumf(s0)); store<f32>(p + st, hsumf(s1)); store<f32>(p + 2 * st, hsumf(s2)); store<f32>(p + 3 * st, hsumf(s3));
+      store<f32>(p, hsumf(s00)); store<f32>(p, hsumf(s01), 4); store<f32>(p, hsumf(s02), 8); store<f32>(p, hsumf(s03), 12);
+      store<f32>(p + st, hsumf(s10)); store<f32>(p + st, hsumf(s11), 4); store<f32>(p + st, hsumf(s12), 8); store<f32>(p + st, hsumf(s13), 12);
     }
     for (; i < m; i++) {
+      const x0 = x + <usize>i * rowBytes;
+      let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00;
+      for (let o: usize = 0; o < rowBytes; o += 16) {
+        const a = v128.load(x0 + o);
+        s00 = f32x4.add(s00, f32x4.mul(a, v128.load(w0 + o)));
+        s01 = f32x4.add(s01, f32x4.mul(a, v128.load(w1 + o)));
+        s02 = f32x4.add(s02, f32x4.mul(a, v128.load(w2 + o)));
+        s03 = f32x4.add(s03, f32x4.mul(a, v128.load(w3 + o)));
+      }
+      const p = out + <usize>(i * ldo + n0 + jj) * 4;
+      store<f32>(p, hsumf(s00)); store<f32>(p, hsumf(s01), 4); store<f32>(p, hsumf(s02), 8); store<f32>(p, hsumf(s03), 12);
+    }
+  }
+  for (; jj < ncols; jj++) {
+    const wr = wdec + <usize>jj * rowBytes;
+    for (let i = 0; i < m; i++) {
       const x0 = x + <usize>i * rowBytes;
       let s0 = f32x4.splat(0);
       for (let o: usize = 0; o < rowBytes; o += 16) s0 = f32x4.add(s0, f32x4.mul(v128.load(x0 + o), v128.load(wr + o)));
