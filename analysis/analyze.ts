@@ -109,6 +109,8 @@ export async function analyzeModel(file: string, opts: AnalyzeOptions = {}, ctx:
     if (la.activationStats) layer.activationStats = la.activationStats;
     if (la.activationHistogram) layer.activationHistogram = la.activationHistogram;
     layer.tags.push(...la.tags);
+    // a layer whose weights or activations hold NaN/Inf gets no recommendation from any of its tags
+    if (layer.tags.some((t) => t.id === 'non-finite')) for (const t of layer.tags) delete t.suggestion;
     if (Object.keys(la.sensitivity).length) layer.sensitivity = la.sensitivity;
   }
   const report = newReport('analyze', loaded, shapes, layers);

@@ -52,9 +52,7 @@ test('analyze tags non-finite weights and activations and computes no sensitivit
   }
 });
 
-test('a layer tagged non-finite carries no tag suggestion (weight and activation tags merged per layer)', {
-  todo: 'analyzeLayers merges weight tags (near-constant → int2) and activation tags (non-finite) without dropping the suggestion; owner: analysis',
-}, () => {
+test('a layer tagged non-finite carries no tag suggestion (weight and activation tags merged per layer)', () => {
   const report = JSON.parse(readFileSync(path.join(dir, 'analyze.json'), 'utf8')) as Report;
   for (const l of report.layers) {
     if (!l.tags.some((t) => t.id === 'non-finite')) continue;
