@@ -87,7 +87,11 @@ export function buildEngineConfig(graph: Graph, config: QuantConfig, stats: Read
     }
     if (spec.activations) {
       const acc = stats.get(l.node.inputs[0]);
-      if (!acc || acc.n === 0) throw new QuantLensError('calibration', `no calibration statistics for '${l.node.inputs[0]}', the input of '${l.node.name}'`);
+      const broken = acc ? acc.histogram.nanCount + acc.histogram.infCount : 0;
+      if (!acc || acc.n === 0) {
+        throw new QuantLensError('calibration', `no calibration statistics for '${l.node.inputs[0]}', the input of '${l.node.name}'${broken
+          ? `: all ${broken} calibration values are NaN/Inf (non-finite weights upstream?); quantize its weights only (activations null) or fix the model` : ''}`);
+      }
       lc.inputs = { 0: quantizeActivation(spec.activations, acc) };
       built.activationFormat = spec.activations.format;
     }

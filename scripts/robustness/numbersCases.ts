@@ -66,10 +66,10 @@ export function numbersSection(dir: string): Section {
         const warning = r.stderr.find((l) => named.test(l));
         return { pass: !!warning && entry?.weights === null && !!entry?.pinned, observed: `${warning ? '' : 'GAP — '}exit 0, ${NUMBER_LAYERS.nonFinite} gets ${fmt}${entry?.pinned ? ', pinned' : ', not pinned'}; ${warning ? `stderr: ${scrub(warning)}` : 'no warning naming it'}` };
       }) },
-      { name: 'suggest (weights + uint8 activations) on the model', expected: 'no config written; an error (ideally naming the NaN/Inf)', run: () => guard(() => {
+      { name: 'suggest (weights + uint8 activations) on the model', expected: 'no config written; exit 1 with an error naming the NaN/Inf cause', run: () => guard(() => {
         const out = path.join(dir, 'numbers-act.quant.json');
         const r = cli(['suggest', model, '--random', '8', '--budget', 'avg-bits=4', '--steps', '2', '--out', out], dir);
-        return { pass: r.code === 1 && !existsSync(out), observed: `exit ${r.code}, config ${existsSync(out) ? 'written' : 'not written'}: ${scrub(r.stderr.filter((l) => !l.startsWith('…')).join(' ⏎ '))}` };
+        return { pass: r.code === 1 && !existsSync(out) && r.stderr.some((l) => /NaN/.test(l)), observed: `exit ${r.code}, config ${existsSync(out) ? 'written' : 'not written'}: ${scrub(r.stderr.filter((l) => !l.startsWith('…')).join(' ⏎ '))}` };
       }) },
     ],
   };
