@@ -94,6 +94,42 @@ export function filesSection(dir: string): Section {
   };
 }
 
+/** The analysis worker (analysis/jobs, as the extension runs it): cancellation and crashes. */
+export function workerSection(): Section {
+  const crashing = path.join(ROOT, 'test/robustness/crashingWorker.ts');
+  const job = { kind: 'analyze' as const, model: CNN, options: { data: path.join(ROOT, 'samples/data/calib') } };
+  const crash = (mode: 'throw' | 'exit'): Case => ({
+    name: `worker ${mode === 'throw' ? 'throws an uncaught error' : 'thread ends abruptly'} mid-analysis (test/robustness/crashingWorker.ts)`,
+    expected: 'the job rejects with an internal error (not a hang, not a user error); the next job completes', run: async () => {
+      process.env.QUANTLENS_TEST_CRASH = mode;
+      let first: string;
+      try { await runJob(job, { workerPath: crashing }); first = 'completed (no crash?)'; } catch (e) { first = describeError(e); } finally { delete process.env.QUANTLENS_TEST_CRASH; }
+      let next: string;
+      try { next = `next job: success, ${(await runJob(job)).report.layers.length} layers`; } catch (e) { next = `next job: ${describeError(e)}`; }
+      return { pass: /^untyped Error: analysis worker (crashed|exited)/.test(first) && next.startsWith('next job: success'), observed: `${first}; ${next}` };
+    },
+  });
+  return {
+    title: 'Analysis worker: cancellation and crashes',
+    intro: 'Full analyses of samples/cnn.onnx on samples/data/calib through `runJob` (analysis/jobs/runJob.ts). Latency is shown, not judged here: see test/bench/host-lag.bench.ts for event-loop lag and cancellation latency.',
+    cases: [
+      { name: 'cancel once the statistics pass reports progress', expected: "the job settles with a 'cancelled' QuantLensError", run: async () => {
+        const abort = new AbortController();
+        let at = 0;
+        try {
+          await runJob({ ...job, options: { ...job.options, batchSize: 1 } }, { signal: abort.signal, onProgress: (stage, done) => { if (!at && stage === 'statistics' && done > 0) { at = performance.now(); abort.abort(); } } });
+          return { pass: false, observed: 'completed before the cancel' };
+        } catch (e) {
+          const d = describeError(e);
+          return { pass: /^cancelled/.test(d), observed: `${d} (settled ${(performance.now() - at).toFixed(0)} ms after the cancel)` };
+        }
+      } },
+      crash('throw'),
+      crash('exit'),
+    ],
+  };
+}
+
 /** Webview message validation and markup in model-provided strings. */
 export function webviewSection(dir: string): Section {
   const rejects = (name: string, parse: (m: unknown) => unknown, msg: unknown): Case => ({
