@@ -52,7 +52,11 @@ function HistogramView({ data, trust, busy }: { data: HistogramData; trust: Trus
 
   useEffect(() => host.on('selection', (m) => { if (follow && m.layer) setLayer(m.layer); }), [host, follow, setLayer]);
   // a new init (another layer asked for from the editor) moves the panel to that layer
-  useEffect(() => { if (data.layer) setLayer(data.layer); setFormats(data.selectedFormats); }, [data, setLayer, setFormats]);
+  useEffect(() => {
+    if (data.layer) setLayer(data.layer);
+    // same formats → keep the same array, so the histogram is not requested twice
+    setFormats((old) => (old.join() === data.selectedFormats.join() ? old : data.selectedFormats));
+  }, [data, setLayer, setFormats]);
 
   const load = useCallback((signal: AbortSignal) => {
     if (!layer || !trust.canExecute) return;
