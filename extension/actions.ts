@@ -111,7 +111,7 @@ export class Actions extends Disposable {
     const sources = openSources(doc);
     const { activationHistogram } = await layerAnalysis();
     const panel = this.panels.show('histogram', doc, base, {
-      activationHistogram: (p, ctx) => runJob(`Activation histogram of ${p.layer}`, (j) => activationHistogram(doc, p.layer, p.formats, sources, j.signal), { outer: ctx.signal, quiet: true }),
+      activationHistogram: (p, ctx) => runJob(`Activation histogram of ${p.layer}`, (j) => activationHistogram(doc, p.layer, p.formats, sources, j.signal), { outer: ctx.signal, quiet: true, inStatusBar: true }),
     });
     if (!panel.isDisposed && !this.histogramFollowers.has(panel)) {
       this.histogramFollowers.add(panel);

@@ -15,14 +15,16 @@ export interface JobContext {
 }
 
 /** Run `work` under a cancellable progress notification; `outer` (a webview's request) also cancels it. */
-export async function runJob<T>(title: string, work: (ctx: JobContext) => Promise<T>, opts: { outer?: AbortSignal; onProgress?: (f: number, m: string) => void; quiet?: boolean } = {}): Promise<T> {
+export async function runJob<T>(title: string, work: (ctx: JobContext) => Promise<T>, opts: { outer?: AbortSignal; onProgress?: (f: number, m: string) => void; quiet?: boolean; inStatusBar?: boolean } = {}): Promise<T> {
   const ac = new AbortController();
   const onOuter = (): void => ac.abort();
   opts.outer?.addEventListener('abort', onOuter, { once: true });
   const t0 = performance.now();
   log().info(`${title}: started`);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `QuantLens: ${title}`, cancellable: true }, async (progress, token) => {
+    // work a panel already shows (and cancels when closed) reports in the status bar instead of a toast
+    const location = opts.inStatusBar ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
+    return await vscode.window.withProgress({ location, title: `QuantLens: ${title}`, cancellable: !opts.inStatusBar }, async (progress, token) => {
       token.onCancellationRequested(() => ac.abort());
       let last = 0;
       const ctx: JobContext = {
