@@ -252,10 +252,12 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
         warnings.push(`perturbation used the first ${cachedSamples} samples: caching more FP32 activations would exceed ${Math.round(cacheCap / 2 ** 20)} MB`);
       }
       const hessianBatches: Map<string, Tensor>[] = [];
+      const wantHessian = opts.hessianSamples ?? 8;
       for (const b of cached) {
-        if (hessianSamples >= (opts.hessianSamples ?? 8)) break;
-        hessianBatches.push(b);
-        hessianSamples += b.get(output)?.dims[0] ?? 1;
+        if (hessianSamples >= wantHessian) break;
+        const cut = leadingSlice(b, wantHessian - hessianSamples, output);
+        hessianBatches.push(cut);
+        hessianSamples += cut.get(output)?.dims[0] ?? 1;
       }
       perturbationSamples = methods.has('perturbation') ? cachedSamples : 0;
       const proto = backend === 'onnxruntime' ? onnx.ModelProto.decode(modelBytes) : undefined;
@@ -316,6 +318,22 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
   } finally {
     await ref.dispose();
   }
+}
+
+/**
+ * The first `n` samples of a cached batch, when every cached value has the batch as its dim 0 (then a slice
+ * is a valid smaller batch); otherwise the whole batch.
+ */
+function leadingSlice(values: Map<string, Tensor>, n: number, output: string): Map<string, Tensor> {
+  const B = values.get(output)?.dims[0] ?? 0;
+  if (n >= B || [...values.values()].some((t) => t.dims[0] !== B || Array.isArray(t.data))) return values;
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of values) {
+    const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+    const data = (t.data as Float32Array).subarray(0, n * per) as Tensor['data'];
+    out.set(k, { dtype: t.dtype, dims: [n, ...t.dims.slice(1)], data });
+  }
+  return out;
 }
 
 const prefix = (side: string) => (t: Tag): Tag => ({ ...t, reason: `${side}: ${t.reason}` });
