@@ -47,7 +47,7 @@ export interface RunContext {
 }
 
 /** Graph inputs with non-batch dims made concrete by --shape (dim 0 keeps its declared batch meaning). */
-function calibrationInputs(graph: Graph, file: string, shapes: ShapeOverrides, lenient: boolean): ValueInfo[] {
+export function calibrationInputs(graph: Graph, file: string, shapes: ShapeOverrides, lenient: boolean): ValueInfo[] {
   let resolved: Map<string, number[]> | undefined;
   try {
     resolved = resolveInputShapes(graph, file, shapes).shapes;

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import os from 'node:os';
 import path from 'node:path';
 import { encodeNpy } from '../../analysis/data/npy';
+import { quantizeLayer } from '../../analysis/cli/commands/quantizeLayer';
 
 const ROOT = path.join(__dirname, '../..');
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'analysis/cli/main.ts'), ...args],
@@ -50,4 +51,20 @@ test('bad calibration input: one line naming the file, exit code 1, nothing writ
     assert.equal(both.status, 1);
     assert.match(both.stderr, /either --data DIR or --random N/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('quantize-layer with data adds the activation side and the layer accuracy delta', async () => {
+  const r = await quantizeLayer(path.join(ROOT, 'samples/cnn.onnx'), {
+    layer: '/conv2/Conv', format: 'int4', data: path.join(ROOT, 'samples/data/eval'), labels: path.join(ROOT, 'samples/data/eval/labels.npy'),
+  });
+  const q = r.quantization!;
+  assert.equal(q.activation!.format, 'int4');
+  assert.ok(q.activation!.sqnrDb > 5 && q.activation!.sqnrDb < 60);
+  assert.equal(q.accuracyDelta!.metric, 'top1Accuracy');
+  assert.ok(q.accuracyDelta!.fp32 > 0.9, 'the sample CNN is accurate in FP32');
+  assert.ok(Math.abs(q.accuracyDelta!.delta - (q.accuracyDelta!.quantized - q.accuracyDelta!.fp32)) < 1e-12);
+  const noLabels = await quantizeLayer(path.join(ROOT, 'samples/cnn.onnx'), { layer: '/fc/Gemm', format: 'int8', random: '8', actFormat: 'none' });
+  assert.equal(noLabels.quantization!.activation, undefined);
+  assert.equal(noLabels.quantization!.accuracyDelta!.metric, 'top1AgreementWithFp32');
+  assert.ok(noLabels.quantization!.accuracyDelta!.quantized >= 0.75);
 });

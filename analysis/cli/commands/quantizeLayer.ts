@@ -6,7 +6,11 @@
  * (grid, clip range and a weight histogram for the UI overlay). Activation and accuracy parts are added by
  * the analysis/engine side.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { calibrationInputs } from '../../analyze';
+import { openCalibration } from '../../data';
+import { layerDelta } from '../../sensitivity/layerDelta';
 import { compile } from '../../../engine';
 import { QuantLensError, isQuantLensError } from '../../../engine/errors';
 import type { Model, Node, Tensor } from '../../../engine/ir';
@@ -36,6 +40,12 @@ export interface QuantizeLayerFlags {
   shape?: ShapeOverrides;
   maxTensorMb?: number;
   maxMemoryMb?: number;
+  /** Calibration data for the activation side and the accuracy delta (analysis/sensitivity/layerDelta.ts). */
+  data?: string;
+  random?: string;
+  labels?: string;
+  actFormat?: string;
+  actCalib?: string;
 }
 
 /** Grids longer than this (int16) are left out of the report: the overlay cannot show them anyway. */
@@ -160,6 +170,24 @@ export async function quantizeLayer(file: string, flags: QuantizeLayerFlags): Pr
     report.warnings.push(`weight '${weightName}' has ${result.metrics.nanCount} NaN and ${result.metrics.infCount} Inf values (excluded from calibration and metrics)`);
   }
   report.timings = { load: t1 - t0, calibrate: t2 - t1, quantize: t3 - t2, report: performance.now() - t3 };
+  if (flags.data !== undefined || flags.random !== undefined) {
+    // activation side + accuracy delta for this layer, on calibration data
+    const t4 = performance.now();
+    const random = flags.random === undefined ? undefined : Number(flags.random);
+    if (random !== undefined && !(Number.isInteger(random) && random > 0)) throw new QuantLensError('usage', `--random expects a positive integer, got '${flags.random}'`);
+    const graph = loaded.model.graph;
+    const source = openCalibration({ ...graph, inputs: calibrationInputs(graph, file, flags.shape ?? {}, flags.data !== undefined) }, {
+      ...(flags.data !== undefined ? { data: flags.data } : {}), ...(random !== undefined ? { random } : {}),
+      ...(flags.labels !== undefined ? { labels: flags.labels } : {}),
+    });
+    const actFormat = flags.actFormat ?? format.id;
+    const actSpec = actFormat === 'none' ? null : { format: getFormat(actFormat).id, calibration: parseCalibration(flags.actCalib ?? 'mse', 0) };
+    const delta = await layerDelta(loaded.model, readFileSync(file), file, node, weightName, [...dims], result.dequantized, source, actSpec);
+    if (delta.activation) report.quantization.activation = delta.activation;
+    report.quantization.accuracyDelta = delta.accuracyDelta;
+    report.warnings.push(...source.warnings);
+    report.timings.layerDelta = performance.now() - t4;
+  }
   return report;
 }
 
@@ -195,7 +223,12 @@ export function formatQuantizeLayer(report: Report): string {
     `clip range  [${stat(q.clipRange![0])}, ${stat(q.clipRange![1])}]   grid ${gridText}`,
   ];
   const rows = [[stat(q.mse), q.sqnrDb.toFixed(2), q.cosine.toFixed(6), stat(q.maxAbsError), `${(100 * q.clipFraction).toFixed(3)}%`]];
-  return `${head.join('\n')}\n\n${formatTable(['mse', 'sqnr dB', 'cosine', 'max |err|', 'clipped'], rows, [true, true, true, true, true])}\n`;
+  const a = q.activation;
+  if (a) rows.push([stat(a.mse), a.sqnrDb.toFixed(2), a.cosine.toFixed(6), stat(a.maxAbsError), `${(100 * a.clipFraction).toFixed(3)}%`]);
+  const table = formatTable(['', 'mse', 'sqnr dB', 'cosine', 'max |err|', 'clipped'], rows.map((r, i) => [i ? `activation (${a!.format})` : 'weight', ...r]), [false, true, true, true, true, true]);
+  const d = q.accuracyDelta;
+  const delta = d ? `\n${d.metric}: FP32 ${stat(d.fp32)} → quantized ${stat(d.quantized)} (Δ ${d.delta >= 0 ? '+' : ''}${stat(d.delta)})\n` : '';
+  return `${head.join('\n')}\n\n${table}\n${delta}`;
 }
 
 /** Registers `quantize-layer` on the CLI. */
@@ -207,7 +240,12 @@ export function register(program: Command): void {
     .option('--granularity <G>', 'tensor | channel | group:N (default: the format\'s)')
     .option('--calib <METHOD>', 'minmax | percentile:99.99 | mse | kl | mosf (default minmax)')
     .option('--bits <N>', 'code width for formats that allow several (log2, log_sqrt2, adalog, tan, pow2)')
-    .option('--asymmetric', 'INT: asymmetric range with a zero point');
+    .option('--asymmetric', 'INT: asymmetric range with a zero point')
+    .option('--data <DIR>', 'calibration data: adds the activation side and the accuracy delta of this layer')
+    .option('--random <N>', 'N seeded random samples instead of --data')
+    .option('--labels <FILE>', 'class ids (.npy or JSON) for a top-1 accuracy delta')
+    .option('--act-format <FMT>', 'format of the layer input activation (default: --format; none = keep FP32)')
+    .option('--act-calib <METHOD>', 'activation calibration from its histogram (default mse)');
   addShapeOption(cmd);
   addJsonOption(cmd);
   addLimitOptions(cmd);
