@@ -8,9 +8,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { suggest, type SuggestResult } from '../analysis/allocate/suggest';
-import { activationTensorsFor, buildEngineConfig } from '../analysis/eval/engineConfig';
-import { calibrateActivations } from '../analysis/eval/evaluate';
-import { exportQdq } from '../analysis/export/qdq';
+import { buildQdqExport } from '../analysis/export/exportModel';
 import { atomicWriteFile } from '../analysis/io/atomicWrite';
 import { PRESETS } from '../analysis/presets';
 import { FORMATS } from '../analysis/quant/formats';
@@ -88,11 +86,8 @@ export async function applyConfig(doc: OnnxModelDocument, config: QuantConfig): 
 
 /** Export a QDQ model for `config` next to the model; asks before replacing an existing file. */
 export async function exportQdqModel(doc: OnnxModelDocument, config: QuantConfig, sources: Sources, signal: AbortSignal): Promise<string | undefined> {
-  const graph = doc.loaded.model.graph;
-  const stats = await calibrateActivations(doc.loaded, doc.bytes, activationTensorsFor(graph, config), sources.calib);
+  const { result: out } = await buildQdqExport(doc.loaded, doc.bytes, config, sources.calib, { 'quantlens.config.sha256': doc.sha256 });
   if (signal.aborted) return undefined;
-  const built = buildEngineConfig(graph, config, stats);
-  const out = exportQdq(doc.bytes, built.engine, doc.path, { metadata: { 'quantlens.config.sha256': doc.sha256 } });
   let target = vscode.Uri.file(path.join(path.dirname(doc.path), `${path.basename(doc.path, '.onnx')}.qdq.onnx`));
   if (existsSync(target.fsPath)) {
     const pick = await vscode.window.showWarningMessage(`${path.basename(target.fsPath)} already exists.`, { modal: true }, 'Overwrite', 'Save As…');

@@ -8,13 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import * as ort from 'onnxruntime-node';
-import { compile } from '../../../engine/index';
 import { QuantLensError } from '../../../engine/errors';
 import { quantizableLayers } from '../../config/toQuantSpec';
-import { activationTensorsFor, buildEngineConfig } from '../../eval/engineConfig';
-import { calibrateActivations } from '../../eval/evaluate';
-import { exportQdq, type QdqExportNote } from '../../export/qdq';
+import { activationsToCalibrate, buildQdqExport } from '../../export/exportModel';
+import type { QdqExportNote } from '../../export/qdq';
 import { llamaTypeList, tensorQuantOverrides, type Unmapped } from '../../export/tensorOverrides';
 import { atomicWriteFile, atomicWriteJson } from '../../io/atomicWrite';
 import { loadModel } from '../../onnx/load';
@@ -73,27 +70,14 @@ export function register(program: Command): void {
     for (const f of [flags.out, flags.overrides, flags.llamaTypes]) checkTarget(f, model, flags.force);
     const loaded = await loadModel(model, loadOptionsFrom(flags));
     const { config, warnings } = configFromFlags(flags, loaded, model);
-    const program = compile(loaded.model);
-    const actNames = activationTensorsFor(loaded.model.graph, config, program.constants);
-    let stats = new Map();
-    if (actNames.length > 0) {
-      if (flags.data === undefined && flags.random === undefined && flags.calib === undefined && !config.calibration?.data) {
-        throw new QuantLensError('usage', 'the config quantizes activations: give --calib DIR (or --data DIR / --random N) to calibrate their ranges, or set calibration.data in the config');
-      }
-      const { calibSource } = sourcesFromFlags(flags, loaded, config, flags.config);
-      stats = await calibrateActivations(loaded, readFileSync(model), actNames, calibSource);
+    const needsCalibration = activationsToCalibrate(loaded, config).length > 0;
+    if (needsCalibration && flags.data === undefined && flags.random === undefined && flags.calib === undefined && !config.calibration?.data) {
+      throw new QuantLensError('usage', 'the config quantizes activations: give --calib DIR (or --data DIR / --random N) to calibrate their ranges, or set calibration.data in the config');
     }
-    const built = buildEngineConfig(loaded.model.graph, config, stats, program.constants);
-    const result = exportQdq(readFileSync(model), built.engine, model, {
-      metadata: { 'quantlens.version': VERSION, 'quantlens.config': flags.config ? path.basename(flags.config) : `preset:${flags.preset}` },
+    const calib = needsCalibration ? sourcesFromFlags(flags, loaded, config, flags.config).calibSource : undefined;
+    const { result, built, constants } = await buildQdqExport(loaded, readFileSync(model), config, calib, {
+      'quantlens.version': VERSION, 'quantlens.config': flags.config ? path.basename(flags.config) : `preset:${flags.preset}`,
     });
-    // the file must load in onnxruntime before it is written
-    try {
-      const s = await ort.InferenceSession.create(result.bytes, { logSeverityLevel: 3 });
-      await s.release();
-    } catch (e) {
-      throw new Error(`the exported model does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
-    }
     atomicWriteFile(flags.out, result.bytes, { overwrite: !!flags.force });
     const nodes = loaded.model.graph.nodes;
     let unmapped: Unmapped[] = [];
@@ -103,7 +87,7 @@ export function register(program: Command): void {
       unmapped = unmapped.concat(o.unmapped);
     }
     if (flags.llamaTypes) {
-      const quantized = new Set(quantizableLayers(loaded.model.graph, program.constants).filter((l) => built.engine.layers[l.node.name]?.weights).map((l) => l.weightName));
+      const quantized = new Set(quantizableLayers(loaded.model.graph, constants).filter((l) => built.engine.layers[l.node.name]?.weights).map((l) => l.weightName));
       const floats = [...loaded.model.graph.initializers.keys()].filter((n) => !quantized.has(n));
       const t = llamaTypeList(nodes, built.engine, floats);
       atomicWriteFile(flags.llamaTypes, t.text, { overwrite: !!flags.force });
