@@ -8,8 +8,11 @@ import type { TensorStats } from '../report';
 import type { ActivationAccumulator } from '../activations/accumulator';
 import type { RunningHistogram } from '../quant/histogram';
 
-/** A channel is an outlier when its range exceeds this multiple of the median channel range. */
-export const OUTLIER_CHANNEL_FACTOR = 6;
+import { OUTLIER_CHANNEL_FACTOR } from '../stats/tensorStats';
+
+// the outlier-channel rule is the weight statistics' one (analysis/stats/tensorStats.ts), so weights and
+// activations are judged alike
+export { OUTLIER_CHANNEL_FACTOR };
 /** At most this many outlier channel indices are listed (largest first). */
 export const MAX_OUTLIER_CHANNELS = 32;
 
