@@ -65,7 +65,8 @@ export function quantizeLayerWeight(layer: QuantizableLayer, spec: TensorQuantSp
 
 /** Calibrate one activation from its FP32 statistics. */
 export function quantizeActivation(spec: TensorQuantSpec, stats: ActivationAccumulator): ActivationQuant {
-  return toEngineActivation(calibrateFromHistogram(stats.histogram, activationQuantSpec(spec)));
+  // MOSF folds per-channel scales into one tensor scale, so it needs the streamed per-channel ranges
+  return toEngineActivation(calibrateFromHistogram(stats.histogram, activationQuantSpec(spec), stats.channels() ?? undefined));
 }
 
 /** Build the engine records for a config; `stats` must hold the tensors activationTensorsFor() named. */
