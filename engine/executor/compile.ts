@@ -15,6 +15,7 @@ import { createQuantizedNode } from '../quantized';
 import type { OpFactory } from '../ops/types';
 import type { CompileOptions, CompiledNode, FoldedNode, Program, ValueSummary } from './program';
 import { schedule } from './schedule';
+import { findFusions } from './fuse';
 
 function isModel(m: Model | Graph): m is Model {
   return 'graph' in m && 'opsets' in m;
@@ -62,8 +63,10 @@ export function compile(model: Model | Graph, config?: EngineQuantConfig, option
 
   const outputShapes: Program['outputShapes'] = {};
   for (const o of graph.outputs) outputShapes[o.name] = o.shape;
+  const fusions = options.fuse === false ? new Map()
+    : findFusions(nodes, constants, graph.outputs.map((o) => o.name), config, (n) => opsetOf(opsets, n));
   return {
-    graph, opsets, nodes, constants, folded, producers, plans: new Map(), arena: new Arena(),
+    graph, opsets, nodes, constants, folded, producers, plans: new Map(), arena: new Arena(), fusions,
     inputNames: graph.inputs.map((v) => v.name),
     outputNames: graph.outputs.map((v) => v.name),
     outputShapes,

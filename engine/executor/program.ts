@@ -4,6 +4,7 @@ import type { Dim, DType, Graph, Node, Tensor } from '../ir';
 import type { NodeRunner, QuantizedNodeFactory } from '../kernel-api';
 import type { Arena } from '../ops/arena';
 import type { KernelPath } from '../quant-types';
+import type { FusedChain } from './fuse';
 
 export interface CompileOptions {
   /** domain → opset; required when compiling a bare Graph (a Model carries its own). */
@@ -12,6 +13,8 @@ export interface CompileOptions {
   quantizedFactory?: QuantizedNodeFactory;
   /** Fold weight-only subgraphs at compile time (default true). */
   foldConstants?: boolean;
+  /** Fuse Conv/Gemm → BatchNormalization → activation chains into one pass (default true). */
+  fuse?: boolean;
 }
 
 /** One scheduled node. */
@@ -61,6 +64,8 @@ export interface Program {
   plans: Map<string, Plan>;
   /** Recycles released activation buffers across nodes and runs. */
   arena: Arena;
+  /** Fused chains by the index in `nodes` of their Conv/Gemm head (absent or empty: no fusion). */
+  fusions?: Map<number, FusedChain>;
 }
 
 /** Which nodes to run for one set of feeds and wanted values, and when each value can be released. */
@@ -68,6 +73,8 @@ export interface Plan {
   order: number[];
   /** For each step, the values whose last reader it is. */
   release: string[][];
+  /** Fused chains whose head and members are all in `order`, with the members' steps (run.ts drops overridden ones). */
+  chains?: { step: number; memberSteps: number[]; chain: FusedChain }[];
 }
 
 export interface RunOptions {
@@ -88,6 +95,8 @@ export interface NodeTiming {
   op: string;
   ms: number;
   path: KernelPath;
+  /** Set on a node folded into a fused chain: the head node whose time includes it (this entry has ms 0). */
+  fusedInto?: string;
 }
 
 export interface RunResult {

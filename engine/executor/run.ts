@@ -7,6 +7,7 @@ import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
 import { useArena } from '../ops/arena';
 import type { CompiledNode, NodeTiming, Plan, Program, RunOptions, RunResult } from './program';
+import type { FusedChain } from './fuse';
 import { planRun } from './schedule';
 
 /** Runs the program synchronously. */
@@ -49,14 +50,37 @@ function* execute(program: Program, feeds: Record<string, Tensor>, opts: RunOpti
   const lookup = (v: string): Tensor | undefined => runtime.get(v) ?? overlay.get(v) ?? program.constants.get(v);
   const timings: NodeTiming[] = [];
   const arena = program.arena;
+  // a chain whose captured parameters are overridden in this run runs unfused
+  const fusedAt = new Map<number, FusedChain>();
+  const foldedInto = new Map<number, string>();
+  for (const f of plan.chains ?? []) {
+    if (f.chain.params.some((v) => overlay.has(v))) continue;
+    fusedAt.set(f.step, f.chain);
+    for (const s of f.memberSteps) foldedInto.set(s, program.nodes[f.chain.head].node.name);
+  }
   for (let step = 0; step < plan.order.length; step++) {
     const c = program.nodes[plan.order[step]];
+    const into = foldedInto.get(step);
+    if (into !== undefined) {
+      if (opts.timings) timings.push({ node: c.node.name, op: c.node.opType, ms: 0, path: c.path, fusedInto: into });
+      releaseStep(plan.release[step], runtime, arena);
+      yield;
+      continue;
+    }
+    const chain = fusedAt.get(step);
     const inputs = c.node.inputs.map((v) => (v === '' ? undefined : lookup(v)));
     const t0 = opts.timings ? performance.now() : 0;
     const restore = useArena(arena);
     let outs: Tensor[];
-    try { outs = c.run(inputs); } finally { restore(); }
+    try { outs = (chain ?? c).run(inputs); } finally { restore(); }
     if (opts.timings) timings.push({ node: c.node.name, op: c.node.opType, ms: performance.now() - t0, path: c.path });
+    if (chain) {
+      runtime.set(chain.output, outs[0]);
+      arena.retain(outs[0].data);
+      releaseStep(plan.release[step], runtime, arena);
+      yield;
+      continue;
+    }
     c.node.outputs.forEach((o, j) => {
       if (o === '') return;
       const t = outs[j];
@@ -64,11 +88,7 @@ function* execute(program: Program, feeds: Record<string, Tensor>, opts: RunOpti
       runtime.set(o, t);
       arena.retain(t.data);
     });
-    for (const v of plan.release[step]) {
-      const t = runtime.get(v);
-      runtime.delete(v);
-      if (t) arena.release(t.data);
-    }
+    releaseStep(plan.release[step], runtime, arena);
     yield;
   }
   const pick = (names: string[]): Record<string, Tensor> => {
@@ -85,6 +105,14 @@ function* execute(program: Program, feeds: Record<string, Tensor>, opts: RunOpti
   if (opts.taps) result.taps = pick(taps);
   if (opts.timings) result.timings = timings;
   return result;
+}
+
+function releaseStep(values: string[], runtime: Map<string, Tensor>, arena: Program['arena']): void {
+  for (const v of values) {
+    const t = runtime.get(v);
+    runtime.delete(v);
+    if (t) arena.release(t.data);
+  }
 }
 
 /** Feeds for graph inputs must match the declared dtype and every concrete dim. */
@@ -129,7 +157,24 @@ function planFor(program: Program, fed: Set<string>, wanted: string[]): Plan {
   let plan = program.plans.get(key);
   if (!plan) {
     plan = planRun(program.nodes.map((c) => c.node), program.producers, (v) => program.constants.has(v), new Set(program.inputNames), fed, wanted);
+    plan.chains = chainsFor(program, plan, fed, wanted);
     program.plans.set(key, plan);
   }
   return plan;
+}
+
+/** The fused chains usable in a plan: head and members all run, and no value inside the chain is fed or wanted. */
+function chainsFor(program: Program, plan: Plan, fed: Set<string>, wanted: string[]): Plan['chains'] {
+  if (!program.fusions?.size) return undefined;
+  const stepOf = new Map(plan.order.map((ni, step) => [ni, step]));
+  const visible = new Set([...fed, ...wanted]);
+  const out: NonNullable<Plan['chains']> = [];
+  for (const chain of program.fusions.values()) {
+    const step = stepOf.get(chain.head);
+    const memberSteps = chain.members.map((m) => stepOf.get(m));
+    if (step === undefined || memberSteps.some((s) => s === undefined)) continue;
+    if (chain.intermediates.some((v) => visible.has(v))) continue;
+    out.push({ step, memberSteps: memberSteps as number[], chain });
+  }
+  return out;
 }
