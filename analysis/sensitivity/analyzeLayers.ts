@@ -27,7 +27,7 @@ import { frontierOf, type Frontier } from './frontier';
 import { type BackendName, type DownstreamRunner, engineRunner, ortRunner } from './downstream';
 import { onnx } from 'onnx-proto';
 import { hawqOmega, hutchinsonTrace } from './hessianTrace';
-import { layerHessianError } from './layerHessian';
+import { OrtRowProducts } from './layerHessian';
 import { RowReservoir, layerGeometry } from './layerInputs';
 import { classifyOutput, notApplicableReason, type OutputKind, perSampleLoss } from './outputMetrics';
 import { frontierFeeds, perturbLayer, type PerturbationTarget } from './perturbation';
@@ -155,6 +155,7 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
 
   // 1. FP32 statistics pass
   t0 = now();
+  let backendOrtMs = 0;
   const ref = await OrtReference.create(modelBytes, expose, file, graph.outputs.map((o) => o.name));
   let outputKind: OutputKind = 'other';
   let firstOutput: Tensor | undefined;
@@ -196,8 +197,9 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
     const na = firstOutput ? notApplicableReason(outputKind, firstOutput) : undefined;
     if (na) { notApplicable.kl = na; notApplicable.top1Agreement = na; }
 
-    // 2. weight statistics, Q(W) per format, layer Hessian
+    // 2. weight statistics, Q(W) per format, layer Hessian (row products ΔW·x on onnxruntime)
     t0 = now();
+    const rowProducts = methods.has('layerHessian') ? await OrtRowProducts.create() : undefined;
     const layers = new Map<string, LayerAnalysis>();
     for (const w of work) {
       const la: LayerAnalysis = { name: w.node.name, tags: [], sensitivity: {} };
@@ -223,8 +225,10 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
       for (const f of opts.formats) w.quantized.set(f, quantizeWeight(w.node, f, wt.data as Float32Array, wt.dims));
       if (methods.has('layerHessian')) {
         if (w.reservoir && w.reservoir.rows.length > 0) {
-          la.sensitivity.layerHessian = finiteScores(Object.fromEntries(opts.formats.map((f) =>
-            [f, layerHessianError(w.reservoir!, wt.data as Float32Array, w.quantized.get(f)!)])), 'layerHessian', la.sensitivity);
+          const packed = OrtRowProducts.pack(w.reservoir);
+          const scores: Record<string, ScoreWithError> = {};
+          for (const f of opts.formats) scores[f] = await rowProducts!.error(w.reservoir, packed, wt.data as Float32Array, w.quantized.get(f)!);
+          la.sensitivity.layerHessian = finiteScores(scores, 'layerHessian', la.sensitivity);
         } else {
           (la.sensitivity.notApplicable ??= {}).layerHessian = `${w.node.opType} with weight [${wt.dims.join(', ')}] has no row geometry (2-D Conv, Gemm and MatMul only)`;
         }
@@ -242,10 +246,11 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
         tags: tagTensor(activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) }).map(prefix('activation')),
       });
     }
+    if (rowProducts) { backendOrtMs += rowProducts.ms; await rowProducts.dispose(); }
     timings.layerHessian = now() - t0;
 
     // 3 + 4. perturbation and Hessian trace, layer by layer, on the downstream part fed the cached frontier
-    let perturbationSamples = 0, hessianSamples = 0, engineMs = 0, backendOrtMs = 0;
+    let perturbationSamples = 0, hessianSamples = 0, engineMs = 0;
     const backend: BackendName = opts.backend ?? 'onnxruntime';
     if (needsFrontier && cached.length) {
       if (methods.has('perturbation') && cachedSamples < Math.min(source.sampleCount, opts.perturbationSamples ?? Infinity)) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadModelBytesSync } from '../../analysis/onnx/load';
 import { OrtReference } from '../../analysis/activations/ortReference';
 import { RowReservoir, layerGeometry } from '../../analysis/sensitivity/layerInputs';
-import { layerHessianError } from '../../analysis/sensitivity/layerHessian';
+import { OrtRowProducts, layerHessianError } from '../../analysis/sensitivity/layerHessian';
 import { buildModel, randn } from './helpers/tinyModels';
 import type { Tensor } from '../../engine/ir';
 
@@ -102,4 +102,28 @@ test('Gemm with transB and MatMul rows map onto W as [outputs × K]', async () =
     m /= 8;
     assert.ok(Math.abs(est - m) / m < 1e-4, `${op}: ${est} vs ${m}`);
   }
+});
+
+test('row products on onnxruntime give the same estimate as the JS path (ungrouped conv), and grouped convs fall back', async () => {
+  const w1 = randn(6 * 4 * 3 * 3, 5, 0.3);
+  const q1 = w1.map((v, i) => v + DW[i % DW.length]);
+  const ungrouped = buildModel({
+    inputs: [['x', ['N', 4, 7, 6]]], outputs: [['y', ['N', 6, 'H', 'W']]],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], name: 'conv', attrs: { pads: [1, 1, 1, 1] } }],
+    inits: [{ name: 'w', dims: [6, 4, 3, 3], data: w1 }],
+  });
+  const x: Tensor = { dtype: 'float32', dims: [3, 4, 7, 6], data: X };
+  const rows = await OrtRowProducts.create();
+  try {
+    for (const [bytes, w, wq] of [[ungrouped, w1, q1], [convModel(W), W, WQ]] as const) {
+      const { model } = loadModelBytesSync(bytes, 'conv.onnx');
+      const node = model.graph.nodes[0];
+      const res = new RowReservoir(node, layerGeometry(node, model.graph.initializers.get(node.inputs[1]))!, 20, 3);
+      res.add(x);
+      const js = layerHessianError(res, w, wq);
+      const viaOrt = await rows.error(res, OrtRowProducts.pack(res), w, wq);
+      assert.ok(Math.abs(viaOrt.value - js.value) / js.value < 1e-4, `ort ${viaOrt.value} vs js ${js.value}`);
+      assert.ok(Math.abs(viaOrt.stdError! - js.stdError!) / js.stdError! < 1e-3, `se ${viaOrt.stdError} vs ${js.stdError}`);
+    }
+  } finally { await rows.dispose(); }
 });

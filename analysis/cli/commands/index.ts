@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { register as analyze } from './analyze';
 import { register as inspect } from './inspect';
 import { register as evalCommand } from './eval';
+import { register as exportCommand } from './export';
 import { register as quantizeLayer } from './quantizeLayer';
 import { register as suggestCommand } from './suggest';
-import { register as exportCommand } from './export';
 
 export type RegisterCommand = (program: Command) => void;
 
