@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * What the commands and the webviews ask for: analyse, Quantize Layer…, the histogram panel, export. Long work
- * runs with progress and cancellation; whole-model analysis runs in the analysis worker (analysis/jobs), so the
- * extension host stays responsive. Nothing here executes a model in an untrusted workspace.
+ * runs with progress and cancellation; whole-model work (analysis, accuracy, allocation, export) runs in the
+ * analysis worker (analysis/jobs, see workerJobs.ts), so the extension host stays responsive; only the one-layer
+ * weight quantization and the activation histogram (onnxruntime, off-thread natively) run on the host. Nothing
+ * here executes a model in an untrusted workspace.
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
@@ -10,7 +12,6 @@ import { existsSync } from 'node:fs';
 import { FORMATS } from '../analysis/quant/formats';
 import { presetConfig } from '../analysis/presets';
 import type { TensorQuantSpec } from '../analysis/config/types';
-import { runJob as runWorkerJob } from '../analysis/jobs/runJob';
 
 // Loaded on first use: these pull in onnxruntime and the engine, which activation must not load.
 const layerAnalysis = (): Promise<typeof LayerAnalysis> => import('./layerAnalysis.js');
@@ -20,7 +21,7 @@ import { QuantLensError } from '../engine/errors';
 import type { QuantConfig } from '../analysis/config/types';
 import type { AllocationData, BudgetKindName } from '../webview/protocol';
 import { configPathFor, recordLayerOverride } from './configStore';
-import { openSources } from './dataSources';
+import { dataFor, openSources } from './dataSources';
 import { Disposable } from './dispose';
 import { checkCancelled, runJob } from './jobs';
 import type * as LayerAnalysis from './layerAnalysis';
@@ -31,6 +32,7 @@ import type { ModelRegistry } from './modelRegistry';
 import type { PanelManager } from './panels';
 import { getSettings } from './settings';
 import { requireTrust } from './trust';
+import { inWorker } from './workerJobs';
 
 /** The formats the pickers offer, from the one format table. */
 export function formatChoices(): FormatChoice[] {
@@ -54,10 +56,8 @@ export class Actions extends Disposable {
     const data = [s.calibrationData, path.join(dir, 'data', 'calib')].find((d) => d && existsSync(d));
     this._onDidChangeBusy.fire({ document: doc, label: 'Analysing' });
     try {
-      const { report } = await runJob(`Analysing ${path.basename(doc.path)}`, (ctx) => runWorkerJob(
-        { kind: 'analyze', model: doc.path, options: { ...(data ? { data } : { random: s.sampleCount }), formats: s.sensitivityFormats } },
-        { signal: ctx.signal, onProgress: (stage, done, total) => ctx.progress(total ? done / total : 0, stage), workerPath: path.join(this.extensionUri.fsPath, 'dist', 'analysisWorker.js') },
-      ), { outer });
+      const { report } = await runJob(`Analysing ${path.basename(doc.path)}`, (ctx) => inWorker(this.extensionUri,
+        { kind: 'analyze', model: doc.path, sha256: doc.sha256, options: { ...(data ? { data } : { random: s.sampleCount }), formats: s.sensitivityFormats } }, ctx), { outer });
       doc.setAnalysis(report);
     } finally {
       this._onDidChangeBusy.fire({ document: doc, label: null });
@@ -74,7 +74,7 @@ export class Actions extends Disposable {
     if (!l) throw new Error(`no layer named '${layer}' in ${doc.path}`);
     const spec = await pickSpec(l.op, preset, getSettings(doc.uri).defaultWeightFormat);
     if (!spec) return false;
-    const { accuracyDelta, evaluateConfig, quantizeLayerWeights, singleLayerConfig } = await layerAnalysis();
+    const { accuracyDelta, quantizeLayerWeights, singleLayerConfig } = await layerAnalysis();
     const weights = quantizeLayerWeights(doc, layer, spec);
     const recorded = recordLayerOverride(doc.path, doc.sha256, layer, spec);
     doc.reloadConfig();
@@ -89,7 +89,7 @@ export class Actions extends Disposable {
     try {
       const e = await runJob(`Accuracy with ${layer} at ${spec.format}`, async (ctx) => {
         ctx.progress(0.1, 'calibrating and running the FP32 reference');
-        const ev = await evaluateConfig(doc, singleLayerConfig(doc, layer, spec), openSources(doc), ctx.signal, false);
+        const { eval: ev } = await inWorker(this.extensionUri, { kind: 'evaluate', model: doc.path, sha256: doc.sha256, config: singleLayerConfig(doc, layer, spec), data: dataFor(doc).data, perLayer: false }, ctx);
         checkCancelled(ctx.signal, 'accuracy');
         return ev;
       }, { outer: ac.signal });
@@ -135,13 +135,13 @@ export class Actions extends Disposable {
   async showAllocation(doc: OnnxModelDocument): Promise<void> {
     requireTrust('Allocation');
     if (!doc.analysed) await this.analyze(doc);
-    const sources = openSources(doc);
-    const { allocate, applyConfig, exportQdqModel } = await allocationActions();
+    const { data: samples } = dataFor(doc);
+    const { allocationView, applyConfig, exportQdqModel, suggestJob } = await allocationActions();
     let current: { data: AllocationData; config: QuantConfig } | undefined;
     const run = (budget: { kind: BudgetKindName; value: number }, outer?: AbortSignal): Promise<AllocationData> =>
       runJob(`Allocating bits for ${path.basename(doc.path)}`, async (ctx) => {
-        const stages = ['calibration', 'sensitivity and latency', 'allocation', 'verification'];
-        current = await allocate(doc, sources, budget, (stage) => ctx.progress(Math.max(0, stages.indexOf(stage)) / stages.length, stage), current?.data);
+        const { suggest } = await inWorker(this.extensionUri, suggestJob(doc, samples, budget), ctx);
+        current = allocationView(doc, suggest, budget, current?.data);
         return current.data;
       }, { outer });
     const data = await run({ kind: 'avg-bits', value: 4 });
@@ -157,7 +157,7 @@ export class Actions extends Disposable {
       exportQdq: async (_p, ctx) => {
         if (!current) throw new Error('no allocation yet');
         const config = current.config;
-        const file = await runJob('Exporting QDQ model', (j) => exportQdqModel(doc, config, sources, j.signal), { outer: ctx.signal });
+        const file = await runJob('Exporting QDQ model', (j) => exportQdqModel(doc, config, samples, (job) => inWorker(this.extensionUri, job, j), j.signal), { outer: ctx.signal });
         if (!file) return { cancelled: true as const };
         void vscode.window.showInformationMessage(`QuantLens: wrote ${vscode.workspace.asRelativePath(file)}`);
         return { path: file };
@@ -171,7 +171,7 @@ export class Actions extends Disposable {
     const cfg = doc.config;
     if (!cfg) throw new QuantLensError('config', `${configPathFor(doc.path)}: no config yet; use Quantize Layer… or Apply in the allocation view first`, configPathFor(doc.path));
     const { exportQdqModel } = await allocationActions();
-    const file = await runJob('Exporting QDQ model', (j) => exportQdqModel(doc, cfg.config, openSources(doc), j.signal));
+    const file = await runJob('Exporting QDQ model', (j) => exportQdqModel(doc, cfg.config, dataFor(doc).data, (job) => inWorker(this.extensionUri, job, j), j.signal));
     if (file) void vscode.window.showInformationMessage(`QuantLens: wrote ${vscode.workspace.asRelativePath(file)}`);
   }
 
@@ -181,8 +181,8 @@ export class Actions extends Disposable {
     const cfg = doc.config;
     const config = cfg?.config ?? presetConfig('w8a8', { path: doc.path, sha256: doc.sha256 });
     const configLabel = cfg ? path.basename(cfg.path) : 'preset w8a8 (no config next to the model yet)';
-    const { evaluateConfig } = await layerAnalysis();
-    const e = await runJob(`Accuracy of ${path.basename(doc.path)} (${configLabel})`, (ctx) => evaluateConfig(doc, config, openSources(doc), ctx.signal, true));
+    const { eval: e } = await runJob(`Accuracy of ${path.basename(doc.path)} (${configLabel})`, (ctx) =>
+      inWorker(this.extensionUri, { kind: 'evaluate', model: doc.path, sha256: doc.sha256, config, data: dataFor(doc).data, perLayer: true }, ctx));
     this.panels.show('accuracy', doc, { view: 'accuracy', modelPath: doc.path, configLabel, eval: e }, {});
   }
 }

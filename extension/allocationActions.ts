@@ -7,15 +7,14 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { suggest, type SuggestResult } from '../analysis/allocate/suggest';
-import { buildQdqExport } from '../analysis/export/exportModel';
+import type { SuggestResult } from '../analysis/allocate/suggest';
 import { atomicWriteFile } from '../analysis/io/atomicWrite';
+import type { ExportJob, JobData, JobResultOf, SuggestJob } from '../analysis/jobs/protocol';
 import { PRESETS } from '../analysis/presets';
 import { FORMATS } from '../analysis/quant/formats';
 import type { QuantConfig } from '../analysis/config/types';
 import type { AllocationData, AllocationRow, BudgetKindName } from '../webview/protocol';
 import { configPathFor, writeConfig } from './configStore';
-import type { Sources } from './dataSources';
 import type { OnnxModelDocument } from './modelDocument';
 import { sensitivityOf } from './sensitivityRank';
 
@@ -35,13 +34,19 @@ export function budgetLimits(doc: OnnxModelDocument): AllocationData['budgetLimi
   };
 }
 
-/** Run the allocation for a budget and shape it for the view. */
-export async function allocate(doc: OnnxModelDocument, sources: Sources, budget: { kind: BudgetKindName; value: number }, onProgress: (stage: string) => void, previous?: AllocationData): Promise<{ data: AllocationData; config: QuantConfig }> {
-  const res: SuggestResult = await suggest({
-    loaded: doc.loaded, modelBytes: doc.bytes, modelPath: `./${path.basename(doc.path)}`, budget, formats: LADDER,
-    activation: PRESETS.w8a8.activations, sensitivity: 'perturbation', calibSource: sources.calib, verifySource: sources.eval,
-    paretoSteps: 6, toolVersion: '0.1.0', onProgress,
-  });
+/** The worker job that allocates for a budget (ILP, Pareto sweep, every point verified on the engine). */
+export function suggestJob(doc: OnnxModelDocument, data: JobData, budget: { kind: BudgetKindName; value: number }): SuggestJob {
+  return {
+    kind: 'suggest', model: doc.path, sha256: doc.sha256, data,
+    request: {
+      modelPath: `./${path.basename(doc.path)}`, budget, formats: LADDER, activation: PRESETS.w8a8.activations,
+      sensitivity: 'perturbation', paretoSteps: 6, toolVersion: '0.1.0',
+    },
+  };
+}
+
+/** Shape an allocation for the view. */
+export function allocationView(doc: OnnxModelDocument, res: SuggestResult, budget: { kind: BudgetKindName; value: number }, previous?: AllocationData): { data: AllocationData; config: QuantConfig } {
   const perLayerSqnr = new Map(res.eval.layers.map((l) => [l.name, l.sqnrDb] as const));
   const rows: AllocationRow[] = Object.entries(res.chosen.choices).map(([layer, format]) => {
     const l = doc.layer(layer);
@@ -84,9 +89,13 @@ export async function applyConfig(doc: OnnxModelDocument, config: QuantConfig): 
   return file;
 }
 
-/** Export a QDQ model for `config` next to the model; asks before replacing an existing file. */
-export async function exportQdqModel(doc: OnnxModelDocument, config: QuantConfig, sources: Sources, signal: AbortSignal): Promise<string | undefined> {
-  const { result: out } = await buildQdqExport(doc.loaded, doc.bytes, config, sources.calib, { 'quantlens.config.sha256': doc.sha256 });
+/**
+ * Export a QDQ model for `config` next to the model (built by `run`, the analysis worker); asks before replacing
+ * an existing file.
+ */
+export async function exportQdqModel(doc: OnnxModelDocument, config: QuantConfig, data: JobData,
+  run: (job: ExportJob) => Promise<JobResultOf<ExportJob>>, signal: AbortSignal): Promise<string | undefined> {
+  const { export: out } = await run({ kind: 'export', model: doc.path, sha256: doc.sha256, config, data, metadata: { 'quantlens.config.sha256': doc.sha256 } });
   if (signal.aborted) return undefined;
   let target = vscode.Uri.file(path.join(path.dirname(doc.path), `${path.basename(doc.path, '.onnx')}.qdq.onnx`));
   if (existsSync(target.fsPath)) {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCalibration } from '../analysis/data';
 import { loadModelBytes } from '../analysis/onnx/load';
-import { accuracyDelta, activationHistogram, evaluateConfig, outlierChannels, quantizeLayerWeights, singleLayerConfig } from './layerAnalysis';
+import { runJob } from '../analysis/jobs/runJob';
+import { accuracyDelta, activationHistogram, outlierChannels, quantizeLayerWeights, singleLayerConfig } from './layerAnalysis';
 import type { OnnxModelDocument } from './modelDocument';
 import type { Sources } from './dataSources';
 
@@ -41,10 +42,13 @@ test('Quantize Layer at int4: 16 grid points, clip range inside the histogram, S
   assert.throws(() => quantizeLayerWeights(d, '/Relu', { format: 'int4' }), /has no constant weight/);
 });
 
-test('the accuracy delta with one layer quantized is measured on the engine with labels', async () => {
+test('the accuracy delta with one layer quantized is measured on the engine, in the worker, with labels', async () => {
   const d = await doc('cnn.onnx');
   const layer = d.loaded.model.graph.nodes.find((n) => n.opType === 'Gemm')!.name;
-  const e = await evaluateConfig(d, singleLayerConfig(d, layer, { format: 'int2', granularity: 'tensor' }), sources(d), new AbortController().signal, false);
+  const { eval: e } = await runJob({
+    kind: 'evaluate', model: d.path, sha256: d.sha256, config: singleLayerConfig(d, layer, { format: 'int2', granularity: 'tensor' }), perLayer: false,
+    data: { calib: { data: path.join(samples, 'data', 'calib') }, eval: { data: path.join(samples, 'data', 'eval'), labels: path.join(samples, 'data', 'eval', 'labels.npy') } },
+  });
   const a = accuracyDelta(e);
   assert.equal(a.metric, 'top-1 accuracy');
   assert.ok(Math.abs(a.fp32 - 0.9889) < 0.001, `FP32 top-1 ${a.fp32}`);

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * What the panels show, computed with the analysis functions: one layer's weight quantization (grid, clip
- * points, error metrics) and the model's accuracy delta with only that layer quantized (measured on the
- * engine by analysis/eval), and one layer's output-activation histogram with each calibration method's clip
- * range and up to three formats' grids with their error.
+ * points, error metrics), the config that quantizes only that layer (its accuracy delta is measured on the
+ * engine by an `evaluate` worker job), and one layer's output-activation histogram with each calibration
+ * method's clip range and up to three formats' grids with their error.
  */
 import { collectActivationStats } from '../analysis/activations/collect';
 import { OrtReference } from '../analysis/activations/ortReference';
 import { quantizableLayers, weightQuantSpec } from '../analysis/config/toQuantSpec';
 import { QUANT_CONFIG_VERSION, type QuantConfig, type TensorQuantSpec } from '../analysis/config/types';
-import { evaluate } from '../analysis/eval/evaluate';
 import { bitsPerElement, calibrate, calibrateFromHistogram, getFormat, granularityLabel, quantize } from '../analysis/quant';
 import type { CalibrationMethod, QuantParams } from '../analysis/quant';
 import type { RunningHistogram } from '../analysis/quant/histogram';
@@ -46,12 +45,6 @@ export function quantizeLayerWeights(doc: OnnxModelDocument, layer: string, spec
 /** A config that quantizes only `layer`'s weights with `spec` (everything else stays FP32). */
 export function singleLayerConfig(doc: OnnxModelDocument, layer: string, spec: TensorQuantSpec): QuantConfig {
   return { version: QUANT_CONFIG_VERSION, model: { path: doc.path, sha256: doc.sha256 }, defaults: { weights: null, activations: null }, layers: { [layer]: { weights: spec } } };
-}
-
-/** Evaluate a config on the engine against the FP32 reference. */
-export async function evaluateConfig(doc: OnnxModelDocument, config: QuantConfig, sources: Sources, signal: AbortSignal, perLayer = true): Promise<EvalReport> {
-  const out = await evaluate({ loaded: doc.loaded, modelBytes: doc.bytes, config, evalSource: sources.eval, calibSource: sources.calib, perLayer, signal });
-  return out.eval;
 }
 
 /** The accuracy delta of an evaluation: top-1 accuracy with labels, else top-1 agreement, else output SQNR. */

@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { QuantLensError } from '../../engine/errors';
-import type { FromWorker, JobRequest, ToWorker } from './protocol';
-import type { JobResult } from './execute';
+import type { FromWorker, JobRequest, JobResultOf, ToWorker } from './protocol';
 
 export interface RunJobOptions {
   signal?: AbortSignal;
@@ -34,9 +33,9 @@ function startWorker(file: string): Worker {
 }
 
 /** Run `job` in a worker thread. */
-export function runJob(job: JobRequest, opts: RunJobOptions = {}): Promise<JobResult> {
+export function runJob<J extends JobRequest>(job: J, opts: RunJobOptions = {}): Promise<JobResultOf<J>> {
   const worker = startWorker(opts.workerPath ?? defaultWorker());
-  return new Promise<JobResult>((resolve, reject) => {
+  return new Promise<JobResultOf<J>>((resolve, reject) => {
     let settled = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const finish = (fn: () => void) => {
@@ -50,22 +49,27 @@ export function runJob(job: JobRequest, opts: RunJobOptions = {}): Promise<JobRe
       worker.postMessage({ type: 'cancel' } satisfies ToWorker);
       killTimer = setTimeout(() => {
         void worker.terminate();
-        finish(() => reject(new QuantLensError('cancelled', 'analysis cancelled')));
+        finish(() => reject(new QuantLensError('cancelled', `${jobLabel(job)} cancelled`)));
       }, opts.cancelGraceMs ?? 1000);
     };
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'progress') opts.onProgress?.(m.stage, m.done, m.total);
-      else if (m.type === 'result') finish(() => resolve({ report: m.report, written: m.written }));
+      else if (m.type === 'result') finish(() => resolve(m.result as JobResultOf<J>));
       else if (m.type === 'error') {
         finish(() => reject(m.kind === 'internal' ? new Error(m.message) : new QuantLensError(m.kind, m.message, m.file)));
       }
     });
     worker.on('error', (e) => finish(() => reject(new Error(`analysis worker crashed: ${e.message}`))));
     worker.on('exit', (code) => finish(() => reject(opts.signal?.aborted
-      ? new QuantLensError('cancelled', 'analysis cancelled')
+      ? new QuantLensError('cancelled', `${jobLabel(job)} cancelled`)
       : new Error(`analysis worker exited with code ${code} before answering`))));
-    if (opts.signal?.aborted) { void worker.terminate(); finish(() => reject(new QuantLensError('cancelled', 'analysis cancelled'))); return; }
+    if (opts.signal?.aborted) { void worker.terminate(); finish(() => reject(new QuantLensError('cancelled', `${jobLabel(job)} cancelled`))); return; }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.postMessage({ type: 'start', job } satisfies ToWorker);
   });
+}
+
+/** How a job is named in messages ("analysis cancelled", "suggest cancelled"). */
+function jobLabel(job: JobRequest): string {
+  return job.kind === 'analyze' ? 'analysis' : job.kind;
 }

@@ -24,7 +24,7 @@ if (port) {
       if (done < total && t - last < 50) return;
       last = t;
       post({ type: 'progress', stage, done, total });
-    }).then((r) => post({ type: 'result', report: r.report, written: r.written }), (e: unknown) => {
+    }).then((result) => post({ type: 'result', result }), (e: unknown) => {
       if (isQuantLensError(e)) post({ type: 'error', kind: abort.signal.aborted ? 'cancelled' : e.kind, message: e.message, ...(e.file ? { file: e.file } : {}) });
       else post({ type: 'error', kind: 'internal', message: (e as Error)?.stack ?? String(e) });
     }).finally(() => port.close());

@@ -8,13 +8,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { runJob } from '../../analysis/jobs/runJob';
-import type { JobRequest } from '../../analysis/jobs/protocol';
+import type { AnalyzeJob } from '../../analysis/jobs/protocol';
 import { QuantLensError } from '../../engine/errors';
 
 const ROOT = path.join(__dirname, '../..');
 const MODEL = path.join(ROOT, 'samples/cnn.onnx');
 const CRASHING = path.join(__dirname, 'crashingWorker.ts');
-const small = (outputs?: JobRequest['outputs']): JobRequest => ({
+const small = (outputs?: AnalyzeJob['outputs']): AnalyzeJob => ({
   kind: 'analyze', model: MODEL, options: { random: 4, formats: ['int8'], maxProbes: 2, methods: ['perturbation'] }, ...(outputs ? { outputs } : {}),
 });
 
