@@ -105,3 +105,18 @@ function bimodality(h: RunningHistogram): string | null {
   const at = (i: number) => h.min + ((i + 0.5) / B) * (h.max - h.min);
   return `two modes near ${f(at(p1))} and ${f(at(p2))} with a valley at ${f((valley / smaller) * 100, 0)}% of the smaller peak`;
 }
+
+/**
+ * Adds the tags of one side of a layer ('weight' or 'activation') to the layer's tags, each reason prefixed by
+ * its side. A tag id both sides carry becomes one tag (ids are what the table, the tree and the CLI show),
+ * its reasons joined; the suggestion of the first side is kept.
+ */
+export function addLayerTags(into: Tag[], side: 'weight' | 'activation', tags: Tag[]): Tag[] {
+  for (const t of tags) {
+    const reason = `${side}: ${t.reason}`;
+    const same = into.find((x) => x.id === t.id);
+    if (same) same.reason = `${same.reason}; ${reason}`;
+    else into.push({ ...t, reason });
+  }
+  return into;
+}

@@ -19,7 +19,7 @@ import { ActivationAccumulator } from '../activations/accumulator';
 import { collectActivationStats } from '../activations/collect';
 import { OrtReference } from '../activations/ortReference';
 import { tensorStatsFrom } from '../outliers/metrics';
-import { tagTensor } from '../outliers/tags';
+import { addLayerTags, tagTensor } from '../outliers/tags';
 import { channelAxisFor } from '../layers';
 import { quantizableLayers } from '../config/toQuantSpec';
 import type { RunningHistogram } from '../quant/histogram';
@@ -209,13 +209,13 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
       wacc.add(wt.data as Float32Array, wt.dims);
       la.weightStats = tensorStatsFrom(wacc);
       la.weightHistogram = downsampleHistogram(wacc.histogram);
-      la.tags.push(...tagTensor(la.weightStats, wacc.histogram, { kind: 'weight', skewness: wacc.skewness }).map(prefix('weight')));
+      addLayerTags(la.tags, 'weight', tagTensor(la.weightStats, wacc.histogram, { kind: 'weight', skewness: wacc.skewness }));
       const a = w.inputName ? acc.get(w.inputName) : undefined;
       if (a) {
         la.activationStats = tensorStatsFrom(a);
         la.activationHistogram = downsampleHistogram(a.histogram);
         const producer = graph.nodes.find((n) => n.outputs.includes(w.inputName!))?.opType;
-        la.tags.push(...tagTensor(la.activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) }).map(prefix('activation')));
+        addLayerTags(la.tags, 'activation', tagTensor(la.activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) }));
       }
       const finite = (la.weightStats.nanCount + la.weightStats.infCount) === 0;
       if (!finite) {
@@ -243,7 +243,7 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
       layers.set(node.name, {
         name: node.name, activationStats, sensitivity: {},
         ...(downsampleHistogram(a.histogram) ? { activationHistogram: downsampleHistogram(a.histogram)! } : {}),
-        tags: tagTensor(activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) }).map(prefix('activation')),
+        tags: addLayerTags([], 'activation', tagTensor(activationStats, a.histogram, { kind: 'activation', skewness: a.skewness, ...(producer ? { producerOp: producer } : {}) })),
       });
     }
     if (rowProducts) { backendOrtMs += rowProducts.ms; await rowProducts.dispose(); }
@@ -340,8 +340,6 @@ function leadingSlice(values: Map<string, Tensor>, n: number, output: string): M
   }
   return out;
 }
-
-const prefix = (side: string) => (t: Tag): Tag => ({ ...t, reason: `${side}: ${t.reason}` });
 
 const finite = (s: ScoreWithError) => Number.isFinite(s.value) && Number.isFinite(s.stdError ?? 0);
 

@@ -10,7 +10,7 @@ import { ActivationAccumulator, activationChannelAxis } from '../../analysis/act
 import { OrtReference } from '../../analysis/activations/ortReference';
 import { collectActivationStats } from '../../analysis/activations/collect';
 import { tensorStatsFrom } from '../../analysis/outliers/metrics';
-import { tagTensor } from '../../analysis/outliers/tags';
+import { addLayerTags, tagTensor } from '../../analysis/outliers/tags';
 import { SeededRandom, randomSource } from '../../analysis/data/random';
 import { loadModel } from '../../analysis/onnx/load';
 import { inputSpecsFromGraph } from '../../analysis/data/source';
@@ -81,6 +81,15 @@ test('tags: post-Softmax power law, heavy tail, bimodal, near-constant, none on 
 
   const g = accumulate(fill(20000, () => rng.normal()), [20, 1000]);
   assert.deepEqual(tagTensor(tensorStatsFrom(g), g.histogram, { kind: 'activation', skewness: g.skewness }), []);
+});
+
+test('a tag both the weight and the activation carry is one layer tag with both reasons', () => {
+  const tags = addLayerTags([], 'weight', [{ id: 'bimodal', reason: 'two modes', suggestion: 'fp8_e4m3' }, { id: 'heavy-tailed', reason: 'k=9' }]);
+  addLayerTags(tags, 'activation', [{ id: 'bimodal', reason: 'two modes too', suggestion: 'int8' }, { id: 'power-law', reason: 'softmax' }]);
+  assert.deepEqual(tags.map((t) => t.id), ['bimodal', 'heavy-tailed', 'power-law']);
+  assert.equal(tags[0].reason, 'weight: two modes; activation: two modes too');
+  assert.equal(tags[0].suggestion, 'fp8_e4m3');
+  assert.equal(tags[2].reason, 'activation: softmax');
 });
 
 test('NaN/Inf are counted, kept out of the moments, and strip every suggestion', () => {
