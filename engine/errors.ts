@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'calibration'    // calibration data or labels unusable
   | 'format'         // unknown quantization format or unsupported option
   | 'config'         // invalid *.quant.json
+  | 'gate'           // a CI gate (e.g. eval --fail-on-drop) was not met: the run itself succeeded
   | 'cancelled';
 
 export class QuantLensError extends Error {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `quantlens` entry point. Each command lives in cli/commands/<name>.ts and registers itself on the program;
- * this file only owns the exit-code contract: 0 success, 1 user/input error (one line on stderr), 2 internal.
+ * this file only owns the exit-code contract: 0 success, 1 user/input error (one line on stderr), 2 internal,
+ * 3 a CI gate not met (the report was still printed and written), 130 cancelled.
  */
 import { Command, CommanderError } from 'commander';
 import { isQuantLensError } from '../../engine/errors';
@@ -32,7 +33,7 @@ function exitCodeFor(e: unknown): number {
   }
   if (isQuantLensError(e)) {
     process.stderr.write(`quantlens: ${e.message}\n`);
-    return e.kind === 'cancelled' ? 130 : 1;
+    return e.kind === 'cancelled' ? 130 : e.kind === 'gate' ? 3 : 1;
   }
   const err = e as Error;
   process.stderr.write(`quantlens: internal error: ${err?.message ?? String(e)}\n`);

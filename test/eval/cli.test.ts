@@ -76,3 +76,25 @@ test('suggest: an unreachable budget is a usage error and writes nothing', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('eval --fail-on-drop gates CI: exit 3 with one line when the drop exceeds the limit, 0 when within it, report still written', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ql-gate-'));
+  try {
+    const evalDir = path.join(root, 'samples/data/eval');
+    const base = ['eval', cnn, '--data', evalDir, '--labels', path.join(evalDir, 'labels.npy'), '--calib', calib];
+    const json = path.join(dir, 'r.json');
+    const fail = await cli([...base, '--preset', 'w2a8', '--fail-on-drop', '1', '--json', json]);
+    assert.equal(fail.code, 3, fail.err);
+    assert.match(fail.err, /cnn\.onnx: top-1 accuracy dropped \d+\.\d\d points, over the --fail-on-drop limit of 1/);
+    assert.match(fail.out, /top-1 {5}fp32/, 'the summary is still printed');
+    assert.ok(existsSync(json), 'the report is still written');
+    const pass = await cli([...base, '--preset', 'w8a8', '--fail-on-drop', '1']);
+    assert.equal(pass.code, 0, pass.err);
+    assert.match(pass.err, /gate {6}passed: top-1 accuracy dropped -?\d+\.\d\d points \(limit 1\)/);
+    const bad = await cli([...base, '--preset', 'w8a8', '--fail-on-drop', 'lots']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--fail-on-drop expects a non-negative number/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

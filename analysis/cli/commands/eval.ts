@@ -33,6 +33,7 @@ interface EvalFlags extends DataFlags {
   batch?: number;
   maxTensorMb?: number;
   maxMemoryMb?: number;
+  failOnDrop?: number;
 }
 
 /** Adds --data/--random/--labels/--calib/--seed (shared by eval, suggest and export). */
@@ -123,7 +124,8 @@ export function register(program: Command): void {
     .description('accuracy delta: FP32 (onnxruntime) vs the quantized graph (engine) on the same samples')
     .option('--config <FILE>', 'a *.quant.json config')
     .option('--preset <NAME>', `a uniform preset: ${PRESET_NAMES.join(', ')}`)
-    .option('--batch <N>', 'samples per engine run', intArg('--batch'));
+    .option('--batch <N>', 'samples per engine run', intArg('--batch'))
+    .option('--fail-on-drop <POINTS>', 'CI gate: exit with code 3 when top-1 accuracy (without labels: top-1 agreement with FP32) drops by more than POINTS percentage points', pointsArg);
   addDataOptions(cmd, 'evaluate on');
   addShapeOption(cmd);
   addJsonOption(cmd);
@@ -133,5 +135,25 @@ export function register(program: Command): void {
     for (const w of report.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
     process.stdout.write(formatEval(report.eval as EvalReport, label));
     if (flags.json) writeJsonOutput(flags.json, report);
+    if (flags.failOnDrop !== undefined) checkDropGate(report.eval as EvalReport, flags.failOnDrop, model);
   });
+}
+
+function pointsArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new QuantLensError('usage', `--fail-on-drop expects a non-negative number of percentage points, got '${v}'`);
+  return n;
+}
+
+/** Throws the 'gate' error (exit code 3) when the measured top-1 drop exceeds `limit` points. */
+export function checkDropGate(e: EvalReport, limit: number, model: string): void {
+  const drop = e.accuracy ? -100 * e.accuracy.delta : e.top1Agreement !== null ? 100 * (1 - e.top1Agreement) : undefined;
+  const metric = e.accuracy ? 'top-1 accuracy' : 'top-1 agreement with FP32';
+  if (drop === undefined) {
+    throw new QuantLensError('usage', `${model}: --fail-on-drop needs a top-1 metric, but ${e.notApplicable?.accuracy ?? 'the outputs are not class scores'}`, model);
+  }
+  if (drop > limit) {
+    throw new QuantLensError('gate', `${model}: ${metric} dropped ${drop.toFixed(2)} points, over the --fail-on-drop limit of ${limit}`, model);
+  }
+  process.stderr.write(`gate      passed: ${metric} dropped ${drop.toFixed(2)} points (limit ${limit})\n`);
 }
