@@ -81,15 +81,7 @@ export async function perturbLayer(runner: DownstreamRunner, t: PerturbationTarg
       acc.add(perSampleLoss(ref, out, kind));
     }
   }
-  const s: PerturbationScores = { weights: {}, activations: {}, top1Agreement: {}, sqnrDb: {} };
-  for (const [fmt, x] of w) {
-    s.weights[fmt] = x.loss.result();
-    const c = x.cmp.result();
-    s.top1Agreement[fmt] = c.top1Agreement;
-    s.sqnrDb[fmt] = Number.isFinite(c.sqnrDb) ? c.sqnrDb : 400;
-  }
-  for (const [fmt, x] of a) s.activations[fmt] = x.result();
-  return s;
+  return scoresOf(w, a);
 }
 
 // Batch-major variant on the engine: every layer's perturbations for one batch at a time (allocate uses it).
@@ -155,16 +147,21 @@ export class PerturbationRunner {
   results(): Map<string, PerturbationScores> {
     const res = new Map<string, PerturbationScores>();
     for (const [layer, { w, a }] of this.acc) {
-      const s: PerturbationScores = { weights: {}, activations: {}, top1Agreement: {}, sqnrDb: {} };
-      for (const [fmt, x] of w) {
-        s.weights[fmt] = x.loss.result();
-        const c = x.cmp.result();
-        s.top1Agreement[fmt] = c.top1Agreement;
-        s.sqnrDb[fmt] = Number.isFinite(c.sqnrDb) ? c.sqnrDb : 400;
-      }
-      for (const [fmt, x] of a) s.activations[fmt] = x.loss.result();
-      res.set(layer, s);
+      res.set(layer, scoresOf(w, new Map([...a].map(([fmt, x]) => [fmt, x.loss]))));
     }
     return res;
   }
+}
+
+/** The scores of one layer from its per-format weight accumulators (loss and output comparison) and activation losses. */
+function scoresOf(w: ReadonlyMap<string, { loss: LossAccumulator; cmp: OutputComparison }>, a: ReadonlyMap<string, LossAccumulator>): PerturbationScores {
+  const s: PerturbationScores = { weights: {}, activations: {}, top1Agreement: {}, sqnrDb: {} };
+  for (const [fmt, x] of w) {
+    s.weights[fmt] = x.loss.result();
+    const c = x.cmp.result();
+    s.top1Agreement[fmt] = c.top1Agreement;
+    s.sqnrDb[fmt] = Number.isFinite(c.sqnrDb) ? c.sqnrDb : 400;
+  }
+  for (const [fmt, x] of a) s.activations[fmt] = x.result();
+  return s;
 }

@@ -4,7 +4,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { loadModel } from '../../analysis/onnx/load';
-import { FLOAT, encodeModel, floatTensor, node, tinyModel, vi } from '../../test/loader/onnxBuild';
+import { FLOAT, encodeModel, externalModel, floatTensor, node, tinyModel, vi } from '../../test/loader/onnxBuild';
 import { expectError, expectSuccess, type Case, type Section } from './case';
 
 /** Writes a model (and side files) into its own folder under `root`; returns the model path. */
@@ -18,16 +18,6 @@ function placer(root: string): (bytes: Uint8Array, side?: Record<string, Uint8Ar
     writeFileSync(file, bytes);
     return file;
   };
-}
-
-/** A model whose one initializer 'w' [n] float lives in external data at `location`. */
-function externalModel(location: string, n = 4, extra: Record<string, string> = {}): Uint8Array {
-  const externalData = Object.entries({ location, ...extra }).map(([key, value]) => ({ key, value }));
-  return encodeModel({
-    input: [vi('x', [n])], output: [vi('y', [n])],
-    initializer: [{ name: 'w', dims: [n], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData }],
-    node: [node('Add', ['x', 'w'], ['y'])],
-  });
 }
 
 const withInit = (t: onnx.ITensorProto) => encodeModel({ input: [vi('x', [1])], output: [vi('y', [1])], initializer: [t], node: [node('Add', ['x', 'w'], ['y'])] });

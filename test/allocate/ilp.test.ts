@@ -1,21 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+import { rng } from '../rng';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyConstraints, evaluateAssignment, solveAllocation, type AllocChoice, type AllocProblem, type Budgets } from '../../analysis/allocate/ilp';
 import { paretoSweep } from '../../analysis/allocate/pareto';
 import { isQuantLensError } from '../../engine/errors';
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FORMATS: [string, number][] = [['int8', 8.25], ['int4', 4.5], ['int2', 2.5]];
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { loadModel, loadModelBytesSync, readTensorFile } from '../../analysis/onnx/load';
 import { isQuantLensError, type ErrorKind } from '../../engine/errors';
-import { FLOAT, FLOAT16, FLOAT8E4M3FN, INT4, encodeModel, floatTensor, node, tinyModel, vi } from './onnxBuild';
+import { FLOAT, FLOAT16, FLOAT8E4M3FN, INT4, encodeModel, externalModel, floatTensor, node, tinyModel, vi } from './onnxBuild';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ql-hostile-'));
 let counter = 0;
@@ -31,16 +31,6 @@ async function rejects(file: string, kind: ErrorKind, pattern: RegExp, opts?: Pa
     assert.ok(e.message.includes(file), `message does not name the file: ${e.message}`);
     assert.match(e.message, pattern);
     return true;
-  });
-}
-
-/** A model whose single initializer 'w' [n] float is stored externally. */
-function externalModel(location: string, n = 4, extra: Record<string, string> = {}): Uint8Array {
-  const externalData = Object.entries({ location, ...extra }).map(([key, value]) => ({ key, value }));
-  return encodeModel({
-    input: [vi('x', [n])], output: [vi('y', [n])],
-    initializer: [{ name: 'w', dims: [n], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData }],
-    node: [node('Add', ['x', 'w'], ['y'])],
   });
 }
 

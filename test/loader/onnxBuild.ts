@@ -59,3 +59,13 @@ export function tinyModel(): Uint8Array {
     ],
   });
 }
+
+/** A model whose one initializer 'w' [n] float lives in external data at `location` (Add x + w). */
+export function externalModel(location: string, n = 4, extra: Record<string, string> = {}): Uint8Array {
+  const externalData = Object.entries({ location, ...extra }).map(([key, value]) => ({ key, value }));
+  return encodeModel({
+    input: [vi('x', [n])], output: [vi('y', [n])],
+    initializer: [{ name: 'w', dims: [n], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData }],
+    node: [node('Add', ['x', 'w'], ['y'])],
+  });
+}

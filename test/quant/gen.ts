@@ -1,17 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Deterministic test data for the quantizer tests (seeded, no Math.random). */
 
-/** Mulberry32: a small seeded PRNG returning [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../rng';
+
+export { rng };
 
 /** n standard-normal float32 values. */
 export function normal(n: number, seed = 1, sigma = 1): Float32Array {

@@ -15,24 +15,17 @@ import type { QdqExportNote } from '../../export/qdq';
 import { llamaTypeList, tensorQuantOverrides, type Unmapped } from '../../export/tensorOverrides';
 import { atomicWriteFile, atomicWriteJson } from '../../io/atomicWrite';
 import { loadModel } from '../../onnx/load';
-import type { ShapeOverrides } from '../../shapes/inputs';
 import { VERSION } from '../main';
 import { addLimitOptions, addShapeOption, formatTable, loadOptionsFrom, terminalSafe } from '../options';
-import { addDataOptions, configFromFlags, sourcesFromFlags } from './eval';
+import { addDataOptions, configFromFlags, sourcesFromFlags, type DataFlags } from './eval';
 
-interface ExportFlags {
+interface ExportFlags extends DataFlags {
   config?: string;
   preset?: string;
   out: string;
   force?: boolean;
   overrides?: string;
   llamaTypes?: string;
-  data?: string;
-  random?: number;
-  labels?: string;
-  calib?: string;
-  seed?: number;
-  shape?: ShapeOverrides;
   maxTensorMb?: number;
   maxMemoryMb?: number;
 }

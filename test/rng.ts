@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The one seeded PRNG of the tests (mulberry32, [0, 1)), so randomised tests reproduce from their seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
