@@ -126,6 +126,16 @@ const OTHER_FORMATS: QuantFormat[] = [
     description: 'OCP MXFP6 (E2M3 elements): 32 elements sharing one E8M0 power-of-two scale',
   },
   {
+    id: 'mxfp8_e5m2', family: 'mx', bits: 8, signedness: 'signed', defaultGranularity: 'group', blockSize: 32, blockSizeFixed: true,
+    engineKernel: 'decode-table', storage: E8M0_SCALE, minifloat: E5M2, tolerance: 0.1,
+    description: 'OCP MXFP8 (E5M2 elements): 32 elements sharing one E8M0 power-of-two scale',
+  },
+  {
+    id: 'mxfp6_e3m2', family: 'mx', bits: 6, signedness: 'signed', defaultGranularity: 'group', blockSize: 32, blockSizeFixed: true,
+    engineKernel: 'decode-table', storage: E8M0_SCALE, minifloat: E3M2, tolerance: 0.12,
+    description: 'OCP MXFP6 (E3M2 elements): 32 elements sharing one E8M0 power-of-two scale',
+  },
+  {
     id: 'mxfp4', family: 'mx', bits: 4, signedness: 'signed', defaultGranularity: 'group', blockSize: 32, blockSizeFixed: true,
     engineKernel: 'lut', storage: E8M0_SCALE, minifloat: E2M1, tolerance: 0.3,
     description: 'OCP MXFP4: 32 E2M1 elements sharing one E8M0 power-of-two scale',

@@ -14,7 +14,7 @@ import type { CalibrationSource } from '../data/source';
 import { collectActivationStats } from '../activations/collect';
 import { OrtReference } from '../activations/ortReference';
 import { OutputComparison } from '../eval/metrics';
-import { calibrateFromHistogram, granularityLabel, quantize } from '../quant';
+import { calibrate, calibrateFromHistogram, getFormat, granularityLabel, quantize } from '../quant';
 import type { QuantSpec } from '../quant';
 import { ortRunner } from './downstream';
 import { frontierFeeds } from './perturbation';
@@ -59,7 +59,14 @@ export async function layerDelta(model: Model, modelBytes: Uint8Array, file: str
     await ref.dispose();
   }
   const hist = acc.get(input)?.histogram;
-  const params = activationSpec && hist && hist.count > 0 ? calibrateFromHistogram(hist, { ...activationSpec, granularity: { kind: 'tensor' } }) : null;
+  // block-scaled formats (MX) set each 32-element block's scale from that block at run time, so the activation is
+  // quantized per batch along the layer's reduction axis; every other format is calibrated once on the histogram
+  const actFormat = activationSpec ? getFormat(activationSpec.format) : undefined;
+  const perBlock = actFormat?.blockSizeFixed === true;
+  const blockSpec = (x: Tensor): QuantSpec => ({
+    ...activationSpec!, granularity: { kind: 'group', axis: node.opType === 'Conv' ? 1 : x.dims.length - 1, size: actFormat!.blockSize! },
+  });
+  let params = activationSpec && !perBlock && hist && hist.count > 0 ? calibrateFromHistogram(hist, { ...activationSpec, granularity: { kind: 'tensor' } }) : null;
 
   // activation error metrics over the cached samples, and the downstream run with both quantized
   let sx = 0, se = 0, sxy = 0, syy = 0, maxE = 0, n = 0, clipped = 0;
@@ -73,8 +80,9 @@ export async function layerDelta(model: Model, modelBytes: Uint8Array, file: str
     for (const [k, values] of cached.entries()) {
       const feeds = frontierFeeds(values, frontier.values, node.name);
       const x = values.get(input);
-      if (params && x && x.data instanceof Float32Array) {
-        const r = quantize({ data: x.data, dims: x.dims }, params);
+      if ((params || perBlock) && x && x.data instanceof Float32Array) {
+        if (perBlock) params = calibrate({ data: x.data, dims: x.dims }, blockSpec(x));
+        const r = quantize({ data: x.data, dims: x.dims }, params!);
         for (let i = 0; i < x.data.length; i++) {
           const a = x.data[i], b = r.dequantized[i];
           if (!Number.isFinite(a)) continue;

@@ -68,3 +68,15 @@ test('quantize-layer with data adds the activation side and the layer accuracy d
   assert.equal(noLabels.quantization!.accuracyDelta!.metric, 'top1AgreementWithFp32');
   assert.ok(noLabels.quantization!.accuracyDelta!.quantized >= 0.75);
 });
+
+test('quantize-layer with an MX format quantizes the activation per 32-element block along the reduction axis', async () => {
+  const conv = await quantizeLayer(path.join(ROOT, 'samples/cnn.onnx'), { layer: '/conv2/Conv', format: 'mxfp4', data: path.join(ROOT, 'samples/data/calib') });
+  assert.equal(conv.quantization!.activation!.format, 'mxfp4');
+  assert.equal(conv.quantization!.activation!.granularity, 'group:1:32', 'NCHW conv input: blocks along the channels');
+  const mm = await quantizeLayer(path.join(ROOT, 'samples/vit.onnx'), { layer: '/blocks.0/attn/qkv/MatMul', format: 'mxfp6_e3m2', data: path.join(ROOT, 'samples/data/calib') });
+  const a = mm.quantization!.activation!;
+  assert.equal(a.granularity, 'group:2:32', 'MatMul input [batch, tokens, features]: blocks along the features');
+  assert.ok(a.sqnrDb > 15 && a.sqnrDb < 60, `mxfp6 activation SQNR ${a.sqnrDb}`);
+  const fp4 = await quantizeLayer(path.join(ROOT, 'samples/vit.onnx'), { layer: '/blocks.0/attn/qkv/MatMul', format: 'mxfp4', data: path.join(ROOT, 'samples/data/calib') });
+  assert.ok(fp4.quantization!.activation!.sqnrDb < a.sqnrDb - 3, 'a 4-bit block format loses more than a 6-bit one');
+});
