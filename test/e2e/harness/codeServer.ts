@@ -51,6 +51,8 @@ export interface StartOptions {
   workspace?: string;
   /** User settings merged over the defaults. */
   settings?: Record<string, unknown>;
+  /** Keep VS Code's workspace trust on (default: off, so the workspace is trusted without a prompt). */
+  workspaceTrust?: boolean;
 }
 
 /** Fails with a clear message when the setup script has not been run. */
@@ -112,7 +114,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   workspace = realpathSync(workspace);
   let log = '';
   const child: ChildProcess = spawn(process.execPath, [ENTRY, ...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-telemetry', '--disable-update-check', ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     '--ignore-last-opened', workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
