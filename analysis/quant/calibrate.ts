@@ -3,6 +3,7 @@
  * calibrate(tensor, spec) → QuantParams, and the same from streamed statistics (a RunningHistogram plus,
  * for MOSF, per-channel ranges). NaN/Inf are counted and excluded; empty and constant tensors work.
  */
+import { doubleQuantizeScales } from './doubleQuant';
 import { QuantLensError } from '../../engine/errors';
 import { type Granularity, type QuantFormat, getFormat, resolveBits } from './formats';
 import { type FamilyRuntime, type ScaleZp, type Variant, familyRuntime } from './families';
@@ -145,6 +146,7 @@ export function calibrate(tensor: TensorInput, spec: QuantSpec): QuantParams {
       scales[k] = sz.scale;
       zps[k] = sz.zp;
     }
+    if (st.format.doubleQuant) doubleQuantizeScales(scales, st.format.doubleQuant);
   }
   return makeParams(st, g, v, scales, zps.some((z) => z !== 0) ? zps : null, nan, inf, st.method.kind === 'mosf' ? mosfAxis ?? 0 : undefined);
 }

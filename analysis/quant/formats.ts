@@ -4,6 +4,7 @@
  * here; generic code (storage cost, allocation, CLI parsing, codecs) reads the row and never switches on a
  * format id. Ids are persisted in *.quant.json files: they are stable and never reused.
  */
+import type { DoubleQuantSpec } from './doubleQuant';
 import { QuantLensError } from '../../engine/errors';
 
 export type FormatFamily =
@@ -62,6 +63,8 @@ export interface QuantFormat {
   minifloat?: MinifloatSpec;
   /** MX only: INT element width (mxint8) when elements are integers instead of minifloats. */
   mxIntBits?: number;
+  /** The block scales are themselves quantized (QLoRA double quantization, nf4_dq). */
+  doubleQuant?: DoubleQuantSpec;
   /** Relative RMS round-trip error on N(0,1) data that tests accept at default settings (tolerance as data). */
   tolerance: number;
   description: string;
@@ -148,6 +151,12 @@ const OTHER_FORMATS: QuantFormat[] = [
   {
     id: 'nf4', family: 'nf4', bits: 4, signedness: 'signed', defaultGranularity: 'group', blockSize: 64, engineKernel: 'lut',
     storage: FP32_SCALE, tolerance: 0.15, description: 'QLoRA NormalFloat4: 16 normal quantiles, FP32 absmax per block (no double quantization)',
+  },
+  {
+    id: 'nf4_dq', family: 'nf4', bits: 4, signedness: 'signed', defaultGranularity: 'group', blockSize: 64, engineKernel: 'lut',
+    // per block an 8-bit scale code; per 256 blocks one FP32 second-level scale; per tensor one FP32 mean
+    storage: { scaleBits: 8, zeroPointBits: 0, blockMetaBits: 32 / 256, tensorMetaBits: 32 }, doubleQuant: { blockSize: 256, minifloat: E4M3 },
+    tolerance: 0.16, description: 'QLoRA NF4 with double quantization: block absmax scales as FP8 E4M3 (mean-centred, FP32 scale per 256 blocks)',
   },
   {
     id: 'log2', family: 'log', bits: 4, bitsOptions: LOG_BITS, signedness: 'auto', defaultGranularity: 'tensor', engineKernel: 'lut',

@@ -6,7 +6,7 @@ import { QuantLensError } from '../../engine/errors';
 
 const REQUIRED_IDS = [
   'int2', 'int3', 'int4', 'int5', 'int6', 'int7', 'int8', 'uint2', 'uint3', 'uint4', 'uint5', 'uint6', 'uint7', 'uint8', 'int16',
-  'fp8_e4m3', 'fp8_e5m2', 'fp6_e3m2', 'fp6_e2m3', 'fp4_e2m1', 'mxfp8', 'mxfp8_e5m2', 'mxfp6', 'mxfp6_e3m2', 'mxfp4', 'mxint8', 'nf4',
+  'fp8_e4m3', 'fp8_e5m2', 'fp6_e3m2', 'fp6_e2m3', 'fp4_e2m1', 'mxfp8', 'mxfp8_e5m2', 'mxfp6', 'mxfp6_e3m2', 'mxfp4', 'mxint8', 'nf4', 'nf4_dq',
   'log2', 'log_sqrt2', 'adalog', 'tan', 'ternary', 'binary', 'pow2',
 ];
 

@@ -2,7 +2,7 @@
 // Exact level tables of the presets, derived by hand from their definitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FORMATS, FORMAT_IDS } from '../../analysis/quant/formats';
+import { FORMATS, FORMAT_IDS, bitsPerElement } from '../../analysis/quant/formats';
 import { familyRuntime } from '../../analysis/quant/families';
 import { TableCodec } from '../../analysis/quant/codec';
 import { rng } from './gen';
@@ -78,6 +78,35 @@ test('NF4 book is the QLoRA table and NF4 uses block absmax', () => {
   assert.equal(p.scales[1], Math.fround(am(64, 128)));
   const r = quantize(t, p);
   assert.ok(r.codes.every((c) => c >= 0 && c < 16));
+});
+
+test('nf4_dq: block scales double-quantized to FP8 around their mean, 4.127 bits/weight, error close to nf4', () => {
+  const r = rng(7);
+  const n = 64 * 600; // 600 blocks: three second-level groups of 256 scales
+  const x = Float32Array.from({ length: n }, (_, i) => (r() - 0.5) * (1 + (i >> 6) % 13));
+  const t = { data: x, dims: [n] };
+  const plain = calibrate(t, { format: 'nf4' });
+  const dq = calibrate(t, { format: 'nf4_dq' });
+  assert.equal(dq.scales.length, 600);
+  let mean = 0;
+  for (const s of plain.scales) mean += s;
+  mean = Math.fround(mean / plain.scales.length);
+  const e4m3 = minifloatCodec({ exp: 4, man: 3, bias: 7, special: 'fn', subnormals: true, saturate: true });
+  for (let b = 0; b < 600; b += 256) {
+    const end = Math.min(600, b + 256);
+    let amax = 0;
+    for (let k = b; k < end; k++) amax = Math.max(amax, Math.abs(plain.scales[k] - mean));
+    const s2 = Math.fround(amax / 448);
+    for (let k = b; k < end; k++) {
+      const code = (dq.scales[k] - mean) / s2;
+      // each stored scale decodes from an E4M3 code of its centred value
+      assert.ok(Math.abs(code - e4m3.level(e4m3.encode(code, 0), 0)) < 1e-3 * Math.max(1, Math.abs(code)), `scale ${k} is an FP8 code`);
+      assert.ok(Math.abs(dq.scales[k] - plain.scales[k]) <= s2 * 16 + 1e-7, `scale ${k} within half an FP8 step`);
+    }
+  }
+  assert.ok(Math.abs(bitsPerElement('nf4_dq', dq.granularity, [n]) - (4 + 8.125 / 64 + 32 / n)) < 1e-12);
+  const ePlain = quantize(t, plain).metrics.sqnrDb, eDq = quantize(t, dq).metrics.sqnrDb;
+  assert.ok(Math.abs(eDq - ePlain) < 1, `nf4 ${ePlain} dB, nf4_dq ${eDq} dB`);
 });
 
 test('log2 levels are s·2^-q plus zero, decided in the log domain; log√2 halves the exponent step', () => {
