@@ -5,7 +5,8 @@
  * backend and onnxruntime-node running the equivalent QDQ model exported by `quantlens export`. Batch of 32
  * samples per call; best-of-N process CPU time. `--json FILE` writes {case, ours, peer, peerValue, ratio, unit}.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
@@ -13,7 +14,7 @@ import { compile, run } from '../../engine/index';
 import type { Tensor } from '../../engine/ir';
 import { loadModel } from '../../analysis/onnx/load';
 import { presetConfig } from '../../analysis/presets';
-import { openCalibration } from '../../analysis/data/index';
+import { openCalibration, type CalibrationOptions } from '../../analysis/data/index';
 import { activationTensorsFor, buildEngineConfig } from '../../analysis/eval/engineConfig';
 import { calibrateActivations } from '../../analysis/eval/evaluate';
 import { exportQdq } from '../../analysis/export/qdq';
@@ -39,14 +40,16 @@ async function cpuBest(runners: (() => Promise<unknown>)[], minMs = quick ? 300 
   return samples.map((s) => Math.min(...s));
 }
 
-async function benchModel(name: string, records: BenchRecord[], rows: string[]): Promise<void> {
-  const file = path.join(root, 'samples', `${name}.onnx`);
+/** A benchmarked model: its file and where its calibration (and benchmark) samples come from. */
+interface BenchModel { name: string; file: string; calib: CalibrationOptions }
+
+async function benchModel({ name, file, calib: calibOpts }: BenchModel, records: BenchRecord[], rows: string[]): Promise<void> {
   const bytes = readFileSync(file);
   const loaded = await loadModel(file);
   const graph = loaded.model.graph;
   const config = presetConfig('w8a8', { path: file, sha256: loaded.sha256 });
   const fp = compile(loaded.model);
-  const calib = openCalibration(graph, { data: path.join(root, 'samples/data/calib'), shapes: {} });
+  const calib = openCalibration(graph, calibOpts);
   const stats = await calibrateActivations(loaded, bytes, activationTensorsFor(graph, config, fp.constants), calib);
   const built = buildEngineConfig(graph, config, stats, fp.constants);
   const program = compile(loaded.model, built.engine);
@@ -73,10 +76,28 @@ async function benchModel(name: string, records: BenchRecord[], rows: string[]):
   }
 }
 
+/**
+ * The ResNet-style model (test/bench/make_resnet_small.py: ResNet-18 topology at widths 16–128, 64×64 input,
+ * residual Adds and BatchNormalization), generated once into test-artifacts/ with Debian's python3 + torch;
+ * undefined (row skipped, said on stderr) when it cannot be generated.
+ */
+function resnetSmall(): string | undefined {
+  const file = path.join(root, 'test-artifacts', 'resnet-small.onnx');
+  if (existsSync(file)) return file;
+  const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'make_resnet_small.py'), file], { stdio: 'inherit' });
+  if (r.status === 0 && existsSync(file)) return file;
+  console.error('model bench: could not generate test-artifacts/resnet-small.onnx (needs /usr/bin/python3 with torch); ResNet row skipped');
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const records: BenchRecord[] = [];
   const rows: string[] = [];
-  for (const m of ['cnn', 'mobilenet']) await benchModel(m, records, rows);
+  const sampleCalib = { data: path.join(root, 'samples/data/calib'), shapes: {} };
+  const models: BenchModel[] = ['cnn', 'mobilenet'].map((m) => ({ name: m, file: path.join(root, 'samples', `${m}.onnx`), calib: sampleCalib }));
+  const resnet = resnetSmall();
+  if (resnet) models.push({ name: 'resnet-small', file: resnet, calib: { random: 32, seed: 1 } });
+  for (const m of models) await benchModel(m, records, rows);
   console.log('Whole-model W8A8 (single thread; µs per sample, lower is better; speed-up = peer time / ours)\n');
   console.log('| model | ours µs/sample | peer | peer µs/sample | speed-up |');
   console.log('|---|---|---|---|---|');

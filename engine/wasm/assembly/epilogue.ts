@@ -6,7 +6,8 @@
 // actRows = 1: C rows are activation rows and columns are channels (MatMul); 0: rows are channels (Conv).
 // Requantization follows onnxruntime's MlasRequantizeOutput bit for bit: y = nearest(clamp(f32(acc)·mult[n]))
 // + zy, where mult = fround(fround(sa·sw[n]) / sy) is computed on the TypeScript side. Scalar twin:
-// engine/kernels/reference.ts.
+// engine/kernels/reference.ts. Contiguous outputs (osn = 1) run 4 columns per step in SIMD: the same int32
+// wrapping arithmetic, f32 conversion, product, clamp and round-to-nearest-even, so the bits are the scalar ones.
 
 @inline function correctedAcc(c: usize, i: i32, j: i32, ldc: i32, k: i32, actSum: usize, za: i32,
   wSum: usize, zw: usize, gain: i32, bias: usize, actRows: i32): i32 {
@@ -18,11 +19,40 @@
   return acc;
 }
 
+// the 4 corrected accumulators of row i, columns j..j+3 (the SIMD twin of correctedAcc)
+@inline function correctedAcc4(c: usize, i: i32, j: i32, ldc: i32, k: i32, actSum: usize, za: i32,
+  wSum: usize, zw: usize, gain: i32, bias: usize, actRows: i32): v128 {
+  const s = v128.load(c + <usize>(i * ldc + j) * 4);
+  let ws: v128, z: v128, a: v128, b: v128;
+  if (actRows) {
+    const o = <usize>j * 4;
+    ws = v128.load(wSum + o); z = v128.load(zw + o); a = i32x4.splat(load<i32>(actSum + <usize>i * 4));
+    b = bias ? v128.load(bias + o) : i32x4.splat(0);
+  } else {
+    const o = <usize>i * 4;
+    ws = i32x4.splat(load<i32>(wSum + o)); z = i32x4.splat(load<i32>(zw + o)); a = v128.load(actSum + <usize>j * 4);
+    b = bias ? i32x4.splat(load<i32>(bias + o)) : i32x4.splat(0);
+  }
+  const t = i32x4.mul(i32x4.splat(gain), i32x4.sub(s, i32x4.mul(i32x4.splat(za), ws)));
+  const u = i32x4.mul(z, i32x4.sub(a, i32x4.splat(k * za)));
+  return i32x4.add(i32x4.sub(t, u), b);
+}
+
+// per-channel f32 factor of columns j..j+3 (MatMul) or row i (Conv)
+@inline function factor4(f: usize, i: i32, j: i32, actRows: i32): v128 {
+  return actRows ? v128.load(f + <usize>j * 4) : f32x4.splat(load<f32>(f + <usize>i * 4));
+}
+
 /** out[i·os_m + j·os_n] = f32(acc)·scale[channel] (FP32 result of a dequantized integer GEMM). */
 export function finish_dequant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSum: usize, za: i32, wSum: usize,
   zw: usize, gain: i32, bias: usize, scale: usize, out: usize, osm: i32, osn: i32, actRows: i32): void {
+  const n4 = osn == 1 ? n & ~3 : 0;
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < n4; j += 4) {
+      const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
+      v128.store(out + <usize>(i * osm + j) * 4, f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(scale, i, j, actRows)));
+    }
+    for (let j = n4; j < n; j++) {
       const acc = correctedAcc(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
       store<f32>(out + <usize>(i * osm + j * osn) * 4, <f32>acc * load<f32>(scale + <usize>(actRows ? j : i) * 4));
     }
@@ -34,8 +64,16 @@ export function finish_requant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSu
   zw: usize, gain: i32, bias: usize, mult: usize, zy: i32, qmin: i32, qmax: i32, out: usize, osm: i32, osn: i32, actRows: i32): void {
   const lo = <f32>(qmin - zy);
   const hi = <f32>(qmax - zy);
+  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), zy4 = i32x4.splat(zy);
+  const n4 = osn == 1 ? n & ~3 : 0;
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < n4; j += 4) {
+      const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
+      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(mult, i, j, actRows));
+      v = f32x4.min(f32x4.max(v, lo4), hi4);
+      v128.store(out + <usize>(i * osm + j) * 4, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zy4));
+    }
+    for (let j = n4; j < n; j++) {
       const acc = correctedAcc(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
       let v = <f32>acc * load<f32>(mult + <usize>(actRows ? j : i) * 4);
       v = min<f32>(max<f32>(v, lo), hi);
