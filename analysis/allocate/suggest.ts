@@ -14,7 +14,7 @@ import { calibrateActivations, evaluate, referenceRun, type ReferenceRun } from 
 import type { LoadedModel } from '../onnx/load';
 import type { EvalReport } from '../report';
 import { getFormat } from '../quant/formats';
-import { applyConstraints, solveAllocation, type Allocation, type Budgets } from './ilp';
+import { applyConstraints, evaluateAssignment, solveAllocation, type AllocChoice, type Allocation, type AllocProblem, type Budgets } from './ilp';
 import { allocatableLayers, buildCostTable, type Candidate, type SensitivityKind } from './layerCosts';
 import { costOf, paretoSweep, withBudget } from './pareto';
 
@@ -55,12 +55,18 @@ export interface VerifiedPoint {
   latencyMs?: number;
   measured: { accuracyDelta?: number; top1Agreement: number | null; kl: number | null; sqnrDb: number };
   choices: Record<string, string>;
+  /** What the point is when it is not a frontier point: 'ILP optimum', 'uniform int4', … */
+  label?: string;
 }
 
 export interface SuggestResult {
   config: QuantConfig;
   chosen: VerifiedPoint;
   frontier: VerifiedPoint[];
+  /** Uniform single-format allocations within the budget, verified the same way (what a user would otherwise pick). */
+  baselines: VerifiedPoint[];
+  /** How the written point was chosen (the ILP optimum, or a verified point that measured better). */
+  selection: string;
   eval: EvalReport;
   warnings: string[];
 }
@@ -121,7 +127,8 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
 
   progress('verification');
   const reference = await referenceRun(loaded, modelBytes, req.verifySource, program, [], 32);
-  const verify = async (a: Allocation, budget: number): Promise<VerifiedPoint & { report: EvalReport; config: QuantConfig }> => {
+  type Verified = VerifiedPoint & { report: EvalReport; config: QuantConfig };
+  const verify = async (a: Allocation, budget: number): Promise<Verified> => {
     const config = configFor(req, a, nonFinite.keys());
     const { eval: e } = await evaluate({
       loaded, modelBytes, config, evalSource: req.verifySource, calibSource: req.calibSource, perLayer: false,
@@ -137,12 +144,28 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
   };
   const frontier = [];
   for (const p of sweep) frontier.push(await verify(p.allocation, p.budget));
-  let chosen = await verify(atBudget, req.budget.value);
+  const optimum: Verified = { ...await verify(atBudget, req.budget.value), label: 'ILP optimum' };
+  // the predicted loss sums each layer's perturbation measured alone, so its order need not be the measured one:
+  // the uniform allocations that fit the budget are verified too, and the best measured point is written
+  const fits = (v: VerifiedPoint): boolean => v.cost <= req.budget.value * (1 + 1e-9);
+  const baselines: Verified[] = [];
+  for (const [id, u] of uniformAllocations(problem)) {
+    if (costOf(req.budget.kind, u) <= req.budget.value * (1 + 1e-9)) baselines.push({ ...await verify(u, req.budget.value), label: `uniform ${id}` });
+  }
+  const inBudget = [optimum, ...frontier.filter(fits), ...baselines];
+  let chosen: Verified = optimum;
+  let selection = 'the ILP optimum at the budget, which also measured best on the verification samples';
   if (req.maxAccuracyDrop !== undefined) {
     const drop = (v: VerifiedPoint): number => (v.measured.accuracyDelta !== undefined ? -v.measured.accuracyDelta : 1 - (v.measured.top1Agreement ?? 0));
-    const ok = [...frontier, chosen].filter((v) => v.cost <= req.budget.value * (1 + 1e-9) && drop(v) <= req.maxAccuracyDrop!).sort((a, b) => a.cost - b.cost);
-    if (ok.length > 0) chosen = ok[0];
+    const ok = inBudget.filter((v) => drop(v) <= req.maxAccuracyDrop!).sort((a, b) => a.cost - b.cost);
+    if (ok.length > 0) { chosen = ok[0]; selection = `the cheapest verified point within the budget whose measured drop is ≤ ${req.maxAccuracyDrop}`; }
     else warnings.push(`no verified point within the budget keeps the measured drop ≤ ${req.maxAccuracyDrop}; the budget optimum is returned (drop ${drop(chosen).toFixed(4)})`);
+  } else {
+    const best = inBudget.reduce((a, b) => (measuredBetter(b, a) ? b : a));
+    if (best !== optimum) {
+      chosen = best;
+      selection = `${best.label ?? `the frontier point at ${best.budget.toFixed(3)}`} measured better than the ILP optimum on the verification samples (${describeMeasured(best)} vs ${describeMeasured(optimum)})`;
+    }
   }
   chosen.config.provenance = {
     method: 'ilp', budget: req.budget, sensitivity: req.sensitivity,
@@ -151,8 +174,35 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
       : { measured: { metric: 'top1Agreement', fp32: 1, quantized: chosen.report.top1Agreement ?? 0, delta: (chosen.report.top1Agreement ?? 0) - 1, samples: chosen.report.samples ?? 0 } }),
     tool: { name: 'quantlens', version: req.toolVersion }, createdAt: new Date().toISOString(),
   };
-  const strip = ({ report: _r, config: _c, ...v }: VerifiedPoint & { report: EvalReport; config: QuantConfig }): VerifiedPoint => v;
-  return { config: chosen.config, chosen: strip(chosen), frontier: frontier.map(strip), eval: chosen.report, warnings };
+  const strip = ({ report: _r, config: _c, ...v }: Verified): VerifiedPoint => v;
+  return { config: chosen.config, chosen: strip(chosen), frontier: frontier.map(strip), baselines: baselines.map(strip), selection, eval: chosen.report, warnings };
+}
+
+/** Every single-format allocation the constraints allow (pinned layers keep their pin), by candidate id. */
+function uniformAllocations(problem: AllocProblem): [string, Allocation][] {
+  const ids = [...new Set(problem.layers.flatMap((l) => l.choices.map((c) => c.id)))];
+  const out: [string, Allocation][] = [];
+  for (const id of ids) {
+    const picks = problem.layers.map((l) => (l.choices.length === 1 ? l.choices[0] : l.choices.find((c) => c.id === id)));
+    if (picks.some((p) => p === undefined)) continue;
+    const chosen = picks as AllocChoice[];
+    out.push([id, { choices: Object.fromEntries(problem.layers.map((l, i) => [l.name, chosen[i]])), ...evaluateAssignment(problem, chosen) }]);
+  }
+  return out;
+}
+
+/** Measured order of two verified points: accuracy with labels, then KL to FP32, then output SQNR. */
+function measuredBetter(b: VerifiedPoint, a: VerifiedPoint): boolean {
+  const [ma, mb] = [a.measured, b.measured];
+  if (ma.accuracyDelta !== undefined && mb.accuracyDelta !== undefined && ma.accuracyDelta !== mb.accuracyDelta) return mb.accuracyDelta > ma.accuracyDelta;
+  if (ma.kl !== null && mb.kl !== null && ma.kl !== mb.kl) return mb.kl < ma.kl;
+  return mb.sqnrDb > ma.sqnrDb;
+}
+
+function describeMeasured(v: VerifiedPoint): string {
+  const m = v.measured;
+  const parts = [...(m.accuracyDelta !== undefined ? [`Δtop-1 ${(100 * m.accuracyDelta).toFixed(2)} pt`] : []), ...(m.kl !== null ? [`KL ${m.kl.toExponential(2)}`] : []), `SQNR ${m.sqnrDb.toFixed(1)} dB`];
+  return parts.join(', ');
 }
 
 /** The config of an allocation: the most common weight spec as the default, the rest as overrides. */

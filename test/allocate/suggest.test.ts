@@ -39,3 +39,28 @@ test('suggest on the CNN sample: budget met, pins honoured, frontier verified on
   assert.equal(r.config.provenance?.method, 'ilp');
   assert.deepEqual(checkConfigText(serializeConfig(r.config)).problems, []);
 });
+
+test('without a drop limit the written point is the best measured of the ILP optimum, the frontier and the uniform allocations within the budget', async () => {
+  const file = path.join(samples, 'cnn.onnx');
+  const loaded = await loadModel(file);
+  const calib = () => openCalibration(loaded.model.graph, { data: path.join(samples, 'data/calib') });
+  const r = await suggest({
+    loaded, modelBytes: readFileSync(file), modelPath: 'cnn.onnx', budget: { kind: 'avg-bits', value: 4.5 },
+    formats: ['int8', 'int6', 'int4', 'int3', 'int2'], activation: { format: 'uint8', granularity: 'tensor', calibration: 'minmax', symmetric: false },
+    sensitivity: 'perturbation', calibSource: calib(), verifySource: calib(), paretoSteps: 4, toolVersion: 'test',
+  });
+  // uniform int4 (per channel, MSE clip) fits 4.5 bits on this model; int6/int8 do not
+  const ids = r.baselines.map((b) => b.label);
+  assert.ok(ids.includes('uniform int4') && ids.includes('uniform int2'), `baselines: ${ids.join(', ')}`);
+  assert.ok(!ids.includes('uniform int8'), 'uniform int8 is over the budget');
+  for (const b of r.baselines) {
+    assert.ok(b.avgWeightBits <= 4.5 + 1e-9);
+    assert.ok(Object.values(b.choices).every((c) => c === b.label!.slice('uniform '.length)), `${b.label} is one format everywhere`);
+  }
+  assert.ok(r.chosen.cost <= 4.5 + 1e-9);
+  const kl = (p: { measured: { kl: number | null } }) => p.measured.kl!;
+  for (const p of [...r.frontier.filter((f) => f.cost <= 4.5 + 1e-9), ...r.baselines]) {
+    assert.ok(kl(r.chosen) <= kl(p), `written KL ${kl(r.chosen)} vs ${p.label ?? p.budget} ${kl(p)}`);
+  }
+  assert.match(r.selection, /ILP optimum/);
+});

@@ -75,9 +75,11 @@ export function formatSuggest(r: SuggestResult, kind: BudgetKind): string {
     p.measured.top1Agreement === null ? 'n/a' : (100 * p.measured.top1Agreement).toFixed(2), num(p.measured.kl),
   ];
   const header = ['', kind, 'avg bits', 'kB', 'predicted loss', 'Δtop-1 pt', 'agree %', 'KL'];
-  const rows = [...r.frontier.map((p) => row(p, '')), row(r.chosen, '→')];
+  const rows = [...r.frontier.map((p) => row(p, '')), ...r.baselines.map((p) => row(p, 'u')), row(r.chosen, '→')];
   const layerRows = Object.entries(r.chosen.choices).map(([n, f]) => [terminalSafe(n), f]);
-  return `Pareto frontier (each point run on the engine; → = written config)\n${formatTable(header, rows, [false, true, true, true, true, true, true, true])}\n\n`
+  return `Pareto frontier (each point run on the engine; u = uniform single-format allocation within the budget; → = written config)\n`
+    + `${formatTable(header, rows, [false, true, true, true, true, true, true, true])}\n`
+    + `written: ${terminalSafe(r.chosen.label ?? 'frontier point')}, ${terminalSafe(r.selection)}\n\n`
     + `${formatTable(['layer', 'weights'], layerRows, [false, false])}\n`;
 }
 
@@ -138,7 +140,7 @@ export function register(program: Command): void {
     if (flags.json) {
       const report = newReport('suggest', loaded);
       report.eval = result.eval;
-      report.allocation = { budget, sensitivity, chosen: result.chosen, frontier: result.frontier };
+      report.allocation = { budget, sensitivity, chosen: result.chosen, frontier: result.frontier, baselines: result.baselines, selection: result.selection };
       report.warnings.push(...result.warnings);
       report.timings = { total: performance.now() - t0 };
       writeJsonOutput(flags.json, report);
