@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The FP32 matrix multiply under Conv, ConvTranspose, MatMul and Gemm: C = A·B (+ C), cache-blocked with
- * packed panels and a 4×4 register micro-kernel. Plain TypeScript over Float32Array (V8 computes in float64,
- * so sums are at least as accurate as a float32 BLAS). Strided views let callers multiply transposed
+ * The FP32 matrix multiply under Conv, ConvTranspose, MatMul and Gemm: C = A·B (+ C). It runs on the
+ * WebAssembly SIMD kernel (engine/kernels/sgemm-wasm.ts, float32 sums like onnxruntime's MLAS); the TypeScript
+ * twin below (cache-blocked with packed panels and a 4×4 register micro-kernel, float64 sums) runs only when
+ * the kernels are not built or QUANTLENS_SGEMM=ts asks for it. Strided views let callers multiply transposed
  * operands without copying them first.
  */
+import { sgemmBackend, sgemmModule, sgemmWasm } from '../kernels/sgemm-wasm';
+
+export { sgemmBackend };
 
 /** A strided 2-D view: element (r, c) is data[offset + r·rowStride + c·colStride]. */
 export interface MatView {
@@ -33,6 +37,14 @@ let packB = new Float32Array(KC * NC);
  * C[M×N] (row stride ldc, from cOff) = A[M×K]·B[K×N], plus the existing C when `accumulate`.
  */
 export function sgemm(M: number, N: number, K: number, A: MatView, B: MatView,
+  C: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
+  const mod = process.env.QUANTLENS_SGEMM === 'ts' ? null : sgemmModule();
+  if (mod) sgemmWasm(mod, M, N, K, A, B, C, cOff, ldc, accumulate);
+  else sgemmTs(M, N, K, A, B, C, cOff, ldc, accumulate);
+}
+
+/** The TypeScript GEMM (same contract as sgemm): the fallback, and the tests' reference for the WASM kernel. */
+export function sgemmTs(M: number, N: number, K: number, A: MatView, B: MatView,
   C: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
   if (M === 0 || N === 0) return;
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
