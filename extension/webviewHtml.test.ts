@@ -21,4 +21,6 @@ test('the page has one script, carrying the nonce, and escapes what it interpola
   assert.equal(html.match(/<script/g)?.length, 1);
   assert.match(html, /<script nonce="n0nce" src="x.js"><\/script>/);
   assert.match(html, /&#60;script&#62;alert\(1\)/);
+  // the toolkit's FAST components read the nonce from this meta for the one <style> they add
+  assert.match(html, /<meta property="csp-nonce" content="n0nce">/);
 });

@@ -51,13 +51,17 @@ export function buildWebviewHtml(webview: vscode.Webview, extensionUri: vscode.U
 
 const escapeAttr = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Pure HTML template (tested without VS Code). */
+/**
+ * Pure HTML template (tested without VS Code). The `csp-nonce` meta is where the toolkit's FAST components look for
+ * the nonce of the one <style> they add (a `:focus-visible` support probe); with it the CSP needs no relaxation.
+ */
 export function renderPage(p: { csp: string; nonce: string; scriptUri: string; title: string; view: ViewName }): string {
   return /* html */ `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(p.csp)}">
+<meta property="csp-nonce" content="${escapeAttr(p.nonce)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeAttr(p.title)}</title>
 </head>

@@ -234,6 +234,46 @@ export function parseToWebview(raw: unknown): ToWebview {
   return parseWith<ToWebview>(raw, TO_WEBVIEW, 'to webview');
 }
 
+// ---------- panel state kept across a window reload ----------
+
+/** The side panels (every view but the model editor, which VS Code restores as a custom editor). */
+export const PANEL_VIEWS = ['quantizeLayer', 'histogram', 'allocation', 'accuracy'] as const;
+export type PanelViewName = (typeof PANEL_VIEWS)[number];
+
+/** The webview-state key a panel keeps its `PanelRestoreState` under. */
+export const RESTORE_STATE_KEY = 'restore';
+
+/**
+ * What a panel keeps in its webview state so VS Code can bring it back after a window reload: which model and
+ * which layer or budget, never the data (the host recomputes that when it restores the panel).
+ */
+export type PanelRestoreState =
+  | { view: 'quantizeLayer'; modelPath: string; layer: string; format: string }
+  | { view: 'histogram'; modelPath: string; layer: string | null }
+  | { view: 'allocation'; modelPath: string; budget: { kind: BudgetKindName; value: number } }
+  | { view: 'accuracy'; modelPath: string };
+
+const isPath = isShortStr(4096);
+const RESTORE_STATE: Record<PanelViewName, Shape> = {
+  quantizeLayer: { view: isStr, modelPath: isPath, layer: isShortStr(4096), format: isShortStr(64) },
+  histogram: { view: isStr, modelPath: isPath, layer: isStrOrNull },
+  allocation: { view: isStr, modelPath: isPath, budget: (v) => isObj(v) && matches(v, RPC_PARAMS.allocate) === undefined },
+  accuracy: { view: isStr, modelPath: isPath },
+};
+
+/**
+ * The restore state of a `view` panel from the webview state VS Code hands back after a reload (it comes from the
+ * webview, so it is checked like a message). Throws ProtocolError when it is missing or malformed.
+ */
+export function parsePanelRestoreState(view: PanelViewName, webviewState: unknown): PanelRestoreState {
+  const raw = isObj(webviewState) ? webviewState[RESTORE_STATE_KEY] : undefined;
+  if (!isObj(raw)) throw new ProtocolError(`${view} panel: no restore state`);
+  if (raw.view !== view) throw new ProtocolError(`${view} panel: restore state is for '${String(raw.view).slice(0, 64)}'`);
+  const problem = matches(raw, RESTORE_STATE[view]);
+  if (problem) throw new ProtocolError(`${view} panel: restore state has ${problem}`);
+  return raw as PanelRestoreState;
+}
+
 // ---------- the one RPC helper ----------
 
 /** Raised in the webview when a request is answered with an error reply. */

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { parseConfig } from '../../analysis/config/load';
+import { typeInto } from '../webview/toolkitDriver';
 import { extensionHostLog, openFile, openWorkbench, pickQuickItem, runCommand, screenshot, waitForWebviewFrame, webviewContextMenu, type Workbench } from './harness';
 
 let wb: Workbench;
@@ -86,7 +87,7 @@ test('the histogram panel of an attention Softmax output shows log and Tan grids
   await runCommand(wb.page, 'View: Close All Editors');
   await openFile(wb.page, 'samples/vit.onnx');
   const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
-  await editor.locator('[data-testid="filter"]').fill('op:Softmax');
+  await typeInto(editor.locator('[data-testid="filter"]'), 'op:Softmax');
   // wait for the filter to apply before reading the row (otherwise the first row of the unfiltered table is read)
   const softmax = editor.locator('.trow', { hasText: 'Softmax' }).first();
   await editor.locator('[data-testid="row-count"]', { hasText: /^2 of/ }).waitFor({ timeout: 30_000 });

@@ -32,6 +32,12 @@ export const THEMES = {
     'editorWarning-foreground': '#cca700', 'textBlockQuote-background': '#2b2b2b', 'charts-foreground': '#cccccc',
     'charts-red': '#f14c4c', 'charts-blue': '#3794ff', 'charts-yellow': '#cca700', 'charts-orange': '#d18616', 'charts-green': '#89d185', 'charts-purple': '#b180d7',
     'editorHoverWidget-background': '#202020', 'editorHoverWidget-border': '#454545', 'editorHoverWidget-foreground': '#cccccc',
+    // read by the webview-ui-toolkit controls
+    'button-background': '#0078d4', 'button-foreground': '#ffffff', 'button-hoverBackground': '#026ec1', 'button-border': '#ffffff12',
+    'button-secondaryBackground': '#313131', 'button-secondaryForeground': '#cccccc', 'button-secondaryHoverBackground': '#3c3c3c',
+    'checkbox-background': '#313131', 'checkbox-border': '#3c3c3c', 'checkbox-foreground': '#cccccc', 'dropdown-background': '#313131',
+    'dropdown-border': '#3c3c3c', 'dropdown-foreground': '#cccccc', 'input-placeholderForeground': '#989898', 'progressBar-background': '#0078d4',
+    'settings-dropdownListBorder': '#454545', 'panel-background': '#181818',
   },
   light: {
     'font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', 'font-size': '13px', 'editor-font-family': '"DejaVu Sans Mono", monospace', 'editor-font-size': '12px',
@@ -42,6 +48,11 @@ export const THEMES = {
     'editorWarning-foreground': '#bf8803', 'textBlockQuote-background': '#f8f8f8', 'charts-foreground': '#616161',
     'charts-red': '#e51400', 'charts-blue': '#1a85ff', 'charts-yellow': '#bf8803', 'charts-orange': '#d18616', 'charts-green': '#388a34', 'charts-purple': '#652d90',
     'editorHoverWidget-background': '#f8f8f8', 'editorHoverWidget-border': '#c8c8c8', 'editorHoverWidget-foreground': '#3b3b3b',
+    'button-background': '#005fb8', 'button-foreground': '#ffffff', 'button-hoverBackground': '#0258a8', 'button-border': '#0000001a',
+    'button-secondaryBackground': '#e5e5e5', 'button-secondaryForeground': '#3b3b3b', 'button-secondaryHoverBackground': '#cccccc',
+    'checkbox-background': '#f8f8f8', 'checkbox-border': '#cecece', 'checkbox-foreground': '#3b3b3b', 'dropdown-background': '#ffffff',
+    'dropdown-border': '#cecece', 'dropdown-foreground': '#3b3b3b', 'input-placeholderForeground': '#767676', 'progressBar-background': '#005fb8',
+    'settings-dropdownListBorder': '#cecece', 'panel-background': '#f8f8f8',
   },
 } as const;
 
@@ -63,6 +74,8 @@ export class MockHostPage {
   readonly posted: FromWebview[] = [];
   readonly refused: string[] = [];
   readonly consoleErrors: string[] = [];
+  /** Content-Security-Policy violations the page reported ("directive: blocked URI or 'inline'"). */
+  readonly cspViolations: string[] = [];
   private readyWaiters: (() => void)[] = [];
   private isReady = false;
 
@@ -78,6 +91,7 @@ export class MockHostPage {
     if (process.env.QL_DEBUG) page.on('console', (m) => console.log('[page]', m.type(), m.text()));
     if (process.env.QL_DEBUG) page.on('pageerror', (e) => console.log('[pageerror]', e));
     await page.exposeFunction('__quantlensHostReceive', (m: unknown) => host.receive(m));
+    await page.exposeFunction('__quantlensCspViolation', (v: string) => host.cspViolations.push(v));
     const theme = THEMES[opts.theme ?? 'dark'];
     // a plain string: functions serialised from tsx-compiled code would reference its helpers
     await page.addInitScript(`(() => {
@@ -87,6 +101,7 @@ export class MockHostPage {
         getState: () => saved,
         setState: (s) => { saved = s; window.__savedState = s; },
       });
+      document.addEventListener('securitypolicyviolation', (e) => window.__quantlensCspViolation(e.violatedDirective + ': ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile.split('/').pop() + ':' + e.lineNumber));
       document.addEventListener('DOMContentLoaded', () => {
         for (const [k, v] of Object.entries(${JSON.stringify(theme)})) document.documentElement.style.setProperty('--vscode-' + k, v);
       });

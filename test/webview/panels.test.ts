@@ -5,10 +5,20 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canRunBrowser, closeBrowser, MockHostPage } from './mockHost';
 import { bellHistogram, report } from './reportFixtures';
+import { chooseOption, isControlDisabled, shownOption, typeInto } from './toolkitDriver';
 import type { AccuracyData, AllocationData, HistogramData, QuantizeLayerData } from '../../webview/protocol';
 
 const skip = !canRunBrowser('allocation') && 'needs /usr/bin/chromium and built dist/webview bundles';
 after(async () => { await closeBrowser(); });
+
+/** Poll `cond` (every 50 ms, up to 10 s); fails the test when it never holds. */
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${cond.toString().slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 const grid = (n: number, s: number): number[] => Array.from({ length: n }, (_, i) => (i - n / 2) * s);
 
@@ -69,7 +79,12 @@ describe('panel webviews', { skip }, () => {
     assert.equal(await host.page.locator('.clip-line').count(), 2);
     await host.page.getByTestId('log-y').check();
     await host.page.locator('[data-testid="weight-histogram"][data-log="log"]').waitFor();
+    await host.page.getByTestId('y-scale').getByRole('radio', { name: 'linear' }).click();
+    await host.page.locator('[data-testid="weight-histogram"][data-log="linear"]').waitFor();
     assert.deepEqual(host.consoleErrors.filter((e) => !/DevTools/.test(e)), []);
+    assert.deepEqual(host.cspViolations, []);
+    assert.deepEqual(await host.page.evaluate(() => (window as any).__savedState.restore),
+      { view: 'quantizeLayer', modelPath: '/m/cnn.onnx', layer: '/conv1/Conv', format: 'int4' }, 'what a window reload restores from');
     for (const theme of ['dark', 'light'] as const) {
       const h = theme === 'dark' ? host : await MockHostPage.open('quantizeLayer', { theme, width: 1000, height: 760 });
       if (theme === 'light') await h.init(quantizeData);
@@ -95,11 +110,28 @@ describe('panel webviews', { skip }, () => {
     await host.send({ type: 'selection', layer: '/blocks.1/attn/Softmax' });
     await host.page.getByTestId('activation-title').filter({ hasText: '/blocks.1/attn/Softmax' }).waitFor();
     // at most three formats; removing one asks again with two
-    await host.page.getByTestId('format-2').selectOption('');
-    await host.page.waitForFunction(() => true);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual((asked.at(-1) as { formats: string[] }).formats, ['log2', 'tan']);
+    await chooseOption(host.page.getByTestId('format-2'), '(none)');
+    await waitFor(() => (asked.at(-1) as { formats: string[] }).formats.length === 2);
+    assert.deepEqual(asked.at(-1), { layer: '/blocks.1/attn/Softmax', formats: ['log2', 'tan'] });
+    // picking a layer from the dropdown asks for it
+    await chooseOption(host.page.getByTestId('layer-select'), '/blocks.0/attn/Softmax');
+    await waitFor(() => (asked.at(-1) as { layer: string }).layer === '/blocks.0/attn/Softmax');
+    assert.deepEqual(host.cspViolations, []);
+    await host.send({ type: 'selection', layer: '/blocks.1/attn/Softmax' });
+    await waitFor(() => (asked.at(-1) as { layer: string }).layer === '/blocks.1/attn/Softmax');
+    // the webview is reloaded (hidden and shown again) with its saved state and the host's unchanged data: the
+    // user's layer and formats are kept; the restore state (what a window reload restores from) names the layer
+    const saved = await host.page.evaluate(() => (window as any).__savedState);
+    assert.deepEqual(saved.restore, { view: 'histogram', modelPath: '/m/vit.onnx', layer: '/blocks.1/attn/Softmax' });
     await host.close();
+    const again: unknown[] = [];
+    const reloaded = await MockHostPage.open('histogram', { state: saved, width: 1100, height: 900, handlers: { activationHistogram: (p) => { again.push(p); return activation(p.layer); } } });
+    await reloaded.init(histogramData);
+    await reloaded.page.getByTestId('grid-errors').locator('tbody tr').nth(1).waitFor();
+    assert.deepEqual(again, [{ layer: '/blocks.1/attn/Softmax', formats: ['log2', 'tan'] }]);
+    assert.equal(await shownOption(reloaded.page.getByTestId('format-2')), '(none)');
+    assert.equal(await shownOption(reloaded.page.getByTestId('layer-select')), '/blocks.1/attn/Softmax');
+    await reloaded.close();
     const light = await MockHostPage.open('histogram', { theme: 'light', width: 1100, height: 900, handlers: { activationHistogram: (p) => activation(p.layer) } });
     await light.init(histogramData);
     await light.page.getByTestId('grid-errors').locator('tbody tr').nth(2).waitFor();
@@ -120,14 +152,32 @@ describe('panel webviews', { skip }, () => {
     assert.match(await host.page.getByTestId('measured-delta').innerText(), /-0\.89 pts/);
     await host.page.getByTestId('pareto-chart').locator('svg').first().waitFor();
     await host.screenshot('allocation-dark');
-    await host.page.getByTestId('budget-value').fill('3');
+    await typeInto(host.page.getByTestId('budget-value'), '3');
     await host.page.getByTestId('allocate').click();
+    await host.page.getByText('(cost: average weight bits').waitFor();
+    await waitFor(async () => (await host.page.evaluate(() => (window as any).__savedState.restore?.budget?.value)) === 3);
     await host.page.getByTestId('apply').click();
     await host.page.getByTestId('note').filter({ hasText: 'Wrote /m/cnn.quant.json' }).waitFor();
     await host.page.getByTestId('export').click();
     await host.page.getByTestId('note').filter({ hasText: 'Exported /m/cnn.qdq.onnx' }).waitFor();
     assert.deepEqual(calls, ['allocate avg-bits 3', 'apply', 'export']);
+    // another budget kind starts at that kind's largest budget; an out-of-range number disables Allocate
+    await host.page.getByTestId('budget-kind').getByRole('radio', { name: 'weight size (MB)' }).click();
+    await waitFor(async () => (await host.page.getByTestId('budget-value').evaluate((el) => (el as HTMLInputElement).value)) === '0.005');
+    await typeInto(host.page.getByTestId('budget-value'), '7');
+    await waitFor(() => isControlDisabled(host.page.getByTestId('allocate')));
+    assert.deepEqual(host.cspViolations, []);
+    const saved = await host.page.evaluate(() => (window as any).__savedState);
     await host.close();
+    // restored after a window reload: the host allocates at its default budget, the view asks again for the one it showed
+    const restoredCalls: string[] = [];
+    const restored = await MockHostPage.open('allocation', { state: saved, width: 1100, height: 1100, handlers: {
+      allocate: (p) => { restoredCalls.push(`allocate ${p.kind} ${p.value}`); return { ...allocationData, budget: { kind: p.kind, value: p.value } }; },
+    } });
+    await restored.init(allocationData);
+    await waitFor(async () => (await restored.page.evaluate(() => (window as any).__savedState?.restore?.budget?.value)) === 3);
+    assert.deepEqual(restoredCalls, ['allocate avg-bits 3']);
+    await restored.close();
     const light = await MockHostPage.open('allocation', { theme: 'light', width: 1100, height: 1100 });
     await light.init(allocationData);
     await light.page.getByTestId('pareto-chart').locator('svg').first().waitFor();
@@ -142,6 +192,7 @@ describe('panel webviews', { skip }, () => {
       await host.page.getByTestId('propagation-chart').locator('svg').first().waitFor();
       assert.match(await host.page.getByTestId('acc-delta').innerText(), /98\.89% → quantized 98\.00%/);
       assert.equal(await host.page.getByTestId('layer-table').locator('tbody tr').count(), 9);
+      assert.deepEqual(host.cspViolations, []);
       await host.screenshot(`accuracy-${theme}`);
       await host.close();
     }

@@ -6,6 +6,7 @@ import type { TrustInfo, ViewData } from '../protocol';
 import { getHost } from './host';
 import { useBusy, useViewData } from './hooks';
 import { installStyles } from './styles';
+import { VSCodeProgressRing } from './toolkit';
 
 class ErrorBoundary extends React.Component<{ children: React.ReactNode }, { error: string | null }> {
   override state = { error: null as string | null };
@@ -21,7 +22,7 @@ export function boot<V extends ViewData['view']>(view: V, View: React.ComponentT
   function App(): React.ReactElement {
     const { data, trust } = useViewData(view);
     const busy = useBusy();
-    return data ? <View data={data} trust={trust} busy={busy} /> : <p className="muted">Loading…</p>;
+    return data ? <View data={data} trust={trust} busy={busy} /> : <p className="row muted" data-testid="loading"><VSCodeProgressRing aria-hidden="true" />Loading…</p>;
   }
   installStyles();
   createRoot(document.getElementById('root')!).render(<ErrorBoundary><App /></ErrorBoundary>);

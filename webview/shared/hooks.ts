@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** React hooks over the webview host: the view's data, trust, selection and persisted view state. */
 import { useCallback, useEffect, useState } from 'react';
-import type { TrustInfo, ViewData } from '../protocol';
+import { RESTORE_STATE_KEY, type PanelRestoreState, type TrustInfo, type ViewData } from '../protocol';
 import { getHost } from './host';
 
 /** Like useState, but kept in `vscode.setState` so it survives the webview being hidden and restored. */
@@ -40,4 +40,18 @@ export function useBusy(): string | null {
   const [busy, setBusy] = useState<string | null>(null);
   useEffect(() => host.on('busy', (m) => setBusy(m.label)), [host]);
   return busy;
+}
+
+/** Keep what VS Code needs to restore this panel after a window reload (see PanelRestoreState) in the webview state. */
+export function useRestoreState(state: PanelRestoreState): void {
+  const host = getHost();
+  const json = JSON.stringify(state);
+  useEffect(() => { host.setState(RESTORE_STATE_KEY, JSON.parse(json)); }, [host, json]);
+}
+
+/** The restore state this webview had when it was (re)loaded, read once; null in a fresh panel. */
+export function useInitialRestoreState(): PanelRestoreState | null {
+  const host = getHost();
+  const [initial] = useState(() => host.getState<PanelRestoreState | null>(RESTORE_STATE_KEY, null));
+  return initial;
 }

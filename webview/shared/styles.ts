@@ -42,10 +42,16 @@ h3 { font-size: 1em; font-weight: 600; margin: 10px 0 4px; }
   background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
 .sens { border-radius: 2px; padding: 0 4px; }
 .fmt { font-family: var(--vscode-editor-font-family); color: var(--vscode-textLink-foreground); }
-input.filter, select, input[type=number] { background: var(--vscode-input-background); color: var(--vscode-input-foreground);
-  border: 1px solid var(--vscode-input-border, var(--vscode-panel-border)); padding: 3px 6px; font: inherit; }
-input.filter { min-width: 240px; }
-button.link { background: none; border: none; color: var(--vscode-textLink-foreground); cursor: pointer; padding: 0; font: inherit; }
+vscode-text-field.filter { min-width: 300px; }
+vscode-text-field.invalid { --focus-border: var(--vscode-inputValidation-errorBorder, var(--vscode-errorForeground)); outline: 1px solid var(--focus-border); }
+vscode-dropdown { min-width: 110px; }
+vscode-dropdown.wide { min-width: 260px; max-width: 50vw; }
+vscode-radio-group label[slot=label] { color: var(--vscode-descriptionForeground); }
+.row.tight { gap: 6px; }
+.busy vscode-progress-ring { width: 16px; height: 16px; }
+#root > .row > vscode-progress-ring { width: 16px; height: 16px; }
+/* the toolkit has no slider: the native range input, in the theme's button colour */
+input.slider { accent-color: var(--vscode-button-background); min-width: 220px; }
 table.kv { border-collapse: collapse; width: 100%; }
 table.kv td, table.kv th { padding: 2px 6px; border-bottom: 1px solid var(--vscode-panel-border); text-align: left; }
 table.kv td.num, table.kv th.num { text-align: right; }

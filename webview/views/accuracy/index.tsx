@@ -6,12 +6,14 @@ import type { AccuracyData, TrustInfo } from '../../protocol';
 import { Card, TrustBanner } from '../../shared/components/Banners';
 import { sig } from '../../shared/format';
 import { boot } from '../../shared/boot';
+import { useRestoreState } from '../../shared/hooks';
 import { SERIES } from '../../shared/styles';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 function Accuracy({ data, trust }: { data: AccuracyData; trust: TrustInfo; busy: string | null }): React.ReactElement {
   const e = data.eval;
+  useRestoreState({ view: 'accuracy', modelPath: data.modelPath });
   const layers = e.layers.filter((l) => Number.isFinite(l.sqnrDb)).map((l, i) => ({ ...l, index: i }));
   // the SQNR drop from one layer to the next: where along the graph the error enters
   const withDrop = layers.map((l, i) => ({ ...l, drop: i === 0 ? 0 : Math.max(0, layers[i - 1].sqnrDb - l.sqnrDb) }));

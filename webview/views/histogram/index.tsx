@@ -8,12 +8,16 @@ import { BusyBanner, ErrorBanner, TrustBanner } from '../../shared/components/Ba
 import { HistogramChart, type Overlay } from '../../shared/components/HistogramChart';
 import { sig } from '../../shared/format';
 import { getHost } from '../../shared/host';
-import { usePersistedState } from '../../shared/hooks';
+import { usePersistedState, useRestoreState } from '../../shared/hooks';
 import { boot } from '../../shared/boot';
 import { SERIES } from '../../shared/styles';
+import { YScaleToggle } from '../../shared/components/YScale';
+import { type ControlEvent, checkedOf, valueOf, VSCodeCheckbox, VSCodeDropdown, VSCodeOption } from '../../shared/toolkit';
 
 type Activation = NonNullable<HistogramData['activation']>;
 const GRID_COLORS = [SERIES[1], SERIES[2], SERIES[3]];
+/** The dropdown value of "no format" (an option's empty value would fall back to its text). */
+const NONE = '(none)';
 const CLIP_COLORS = ['var(--vscode-charts-yellow)', 'var(--vscode-charts-red)', 'var(--vscode-charts-green)', 'var(--vscode-charts-purple)'];
 
 function ChannelRanges({ a }: { a: Activation }): React.ReactElement | null {
@@ -51,12 +55,18 @@ function HistogramView({ data, trust, busy }: { data: HistogramData; trust: Trus
   const [loading, setLoading] = useState(false);
 
   useEffect(() => host.on('selection', (m) => { if (follow && m.layer) setLayer(m.layer); }), [host, follow, setLayer]);
-  // a new init (another layer asked for from the editor) moves the panel to that layer
+  // the host asking for another layer or other formats (from the editor) moves the panel there; the same request
+  // again (the webview reloaded after being hidden, or restored after a window reload) keeps the user's choices
+  const [asked, setAsked] = usePersistedState<string>('hostAsked', '');
   useEffect(() => {
+    const key = JSON.stringify([data.layer, data.selectedFormats]);
+    if (key === asked) return;
+    setAsked(key);
     if (data.layer) setLayer(data.layer);
     // same formats → keep the same array, so the histogram is not requested twice
     setFormats((old) => (old.join() === data.selectedFormats.join() ? old : data.selectedFormats));
-  }, [data, setLayer, setFormats]);
+  }, [data, asked, setAsked, setLayer, setFormats]);
+  useRestoreState({ view: 'histogram', modelPath: data.modelPath, layer });
 
   const load = useCallback((signal: AbortSignal) => {
     if (!layer || !trust.canExecute) return;
@@ -77,19 +87,20 @@ function HistogramView({ data, trust, busy }: { data: HistogramData; trust: Trus
     <div>
       <div className="row">
         <h1 className="grow">Activation histogram</h1>
-        <label>Layer <select value={layer ?? ''} onChange={(e) => setLayer(e.target.value)} data-testid="layer-select">
-          {data.layers.map((l) => <option key={l} value={l}>{l}</option>)}
-        </select></label>
-        <label><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow selection</label>
-        <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} data-testid="log-y" /> log y</label>
+        <label className="row tight">Layer
+          <VSCodeDropdown value={layer ?? ''} onChange={(e: ControlEvent) => { const v = valueOf(e); if (v && v !== layer) setLayer(v); }} data-testid="layer-select" className="wide" position="below">
+            {data.layers.map((l) => <VSCodeOption key={l} value={l} selected={l === layer}>{l}</VSCodeOption>)}
+          </VSCodeDropdown></label>
+        <VSCodeCheckbox checked={follow} onChange={(e: ControlEvent) => setFollow(checkedOf(e))} data-testid="follow">follow selection</VSCodeCheckbox>
+        <YScaleToggle logY={logY} onChange={setLogY} />
       </div>
       <div className="row" style={{ margin: '6px 0' }}>
         {[0, 1, 2].map((i) => (
-          <label key={i}><span className="legend-swatch" style={{ background: GRID_COLORS[i] }} />Format {i + 1}{' '}
-            <select value={formats[i] ?? ''} onChange={(e) => setFormat(i, e.target.value)} data-testid={`format-${i}`}>
-              <option value="">(none)</option>
-              {data.formats.map((f) => <option key={f.id} value={f.id}>{f.id}</option>)}
-            </select></label>
+          <label key={i} className="row tight"><span><span className="legend-swatch" style={{ background: GRID_COLORS[i] }} />Format {i + 1}</span>
+            <VSCodeDropdown value={formats[i] || NONE} onChange={(e: ControlEvent) => { const v = valueOf(e); if (v) setFormat(i, v === NONE ? '' : v); }} data-testid={`format-${i}`} position="below">
+              <VSCodeOption value={NONE} selected={!formats[i]}>(none)</VSCodeOption>
+              {data.formats.map((f) => <VSCodeOption key={f.id} value={f.id} title={f.label} selected={formats[i] === f.id}>{f.id}</VSCodeOption>)}
+            </VSCodeDropdown></label>
         ))}
       </div>
       <TrustBanner trust={trust} />

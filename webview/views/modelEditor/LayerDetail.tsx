@@ -4,6 +4,7 @@ import React from 'react';
 import type { LayerReport, TensorStats } from '../../../analysis/report';
 import { HistogramChart } from '../../shared/components/HistogramChart';
 import { compact, shape, sig } from '../../shared/format';
+import { VSCodeButton } from '../../shared/toolkit';
 
 function StatsTable({ title, s }: { title: string; s: TensorStats }): React.ReactElement {
   const rows: [string, string][] = [
@@ -49,9 +50,9 @@ export function LayerDetail(props: { layer: LayerReport | undefined; canExecute:
       <h2 className="mono" style={{ wordBreak: 'break-all' }} data-testid="detail-name">{l.name}</h2>
       <div className="muted">{l.op}{l.format?.weights ? ` · weights ${l.format.weights}` : ''}{l.format?.activations ? ` · activations ${l.format.activations}` : ''}</div>
       <div className="row" style={{ margin: '8px 0' }}>
-        {l.weightShape && <button className="link" onClick={() => props.onQuantize(l.name)} data-testid="detail-quantize">Quantize Layer…</button>}
-        <button className="link" onClick={() => props.onHistogram(l.name)} disabled={!props.canExecute}
-          title={props.canExecute ? 'Activation histogram of this layer’s output' : 'Needs a trusted workspace (runs the model)'}>Activation histogram</button>
+        {l.weightShape && <VSCodeButton onClick={() => props.onQuantize(l.name)} data-testid="detail-quantize">Quantize Layer…</VSCodeButton>}
+        <VSCodeButton appearance="secondary" onClick={() => props.onHistogram(l.name)} disabled={!props.canExecute} data-testid="detail-histogram-button"
+          title={props.canExecute ? 'Activation histogram of this layer’s output' : 'Needs a trusted workspace (runs the model)'}>Activation histogram</VSCodeButton>
       </div>
       <table className="kv"><tbody>
         <tr><td className="muted">inputs</td><td className="mono">{l.inputShapes.map((s) => shape(s)).join(', ')}</td></tr>

@@ -7,6 +7,7 @@ import { BusyBanner, ErrorBanner, TrustBanner } from '../../shared/components/Ba
 import { bytes, compact, shape } from '../../shared/format';
 import { getHost } from '../../shared/host';
 import { usePersistedState } from '../../shared/hooks';
+import { type ControlEvent, valueOf, VSCodeButton, VSCodeTextField } from '../../shared/toolkit';
 import { LayerDetail } from './LayerDetail';
 import { LayerTable } from './LayerTable';
 import { buildRows, filterAndSort, type SortState } from './layerRows';
@@ -55,11 +56,11 @@ export function ModelEditor({ data, trust }: { data: ModelEditorData; trust: Tru
     <div style={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>
       <div className="row">
         <h1 className="grow mono" title={m.path}>{m.path.split(/[\\/]/).pop()}</h1>
-        <button className="link" onClick={analyse} disabled={!trust.canExecute || abort !== null} data-testid="analyse"
+        <VSCodeButton appearance={data.analysed ? 'secondary' : 'primary'} onClick={analyse} disabled={!trust.canExecute || abort !== null} data-testid="analyse"
           title={trust.canExecute ? 'Calibrate activations and measure sensitivity (runs the model)' : trust.reason}>
-          {data.analysed ? 'Re-analyse' : 'Analyse activations & sensitivity'}</button>
-        <button className="link" onClick={() => call(host.rpc.request('openPanel', { panel: 'allocation' }))} disabled={!trust.canExecute}>Sensitivity & allocation</button>
-        <button className="link" onClick={() => call(host.rpc.request('openPanel', { panel: 'accuracy' }))} disabled={!trust.canExecute}>Accuracy delta</button>
+          {data.analysed ? 'Re-analyse' : 'Analyse activations & sensitivity'}</VSCodeButton>
+        <VSCodeButton appearance="secondary" onClick={() => call(host.rpc.request('openPanel', { panel: 'allocation' }))} disabled={!trust.canExecute} data-testid="open-allocation">Sensitivity & allocation</VSCodeButton>
+        <VSCodeButton appearance="secondary" onClick={() => call(host.rpc.request('openPanel', { panel: 'accuracy' }))} disabled={!trust.canExecute} data-testid="open-accuracy">Accuracy delta</VSCodeButton>
       </div>
       <TrustBanner trust={trust} />
       <BusyBanner label={busy} onCancel={abort ? () => abort.abort() : undefined} />
@@ -67,7 +68,7 @@ export function ModelEditor({ data, trust }: { data: ModelEditorData; trust: Tru
       {data.report.warnings.length > 0 && <details className="banner"><summary>{data.report.warnings.length} warning(s)</summary><ul>{data.report.warnings.map((w, i) => <li key={i}>{w}</li>)}</ul></details>}
       <Summary data={data} />
       <div className="row" style={{ marginBottom: 6 }}>
-        <input className="filter" type="search" placeholder="Filter layers (name, op:Conv, tag:heavy)…" value={query} onChange={(e) => setQuery(e.target.value)} data-testid="filter" aria-label="Filter layers" />
+        <VSCodeTextField className="filter" placeholder="Filter layers (name, op:Conv, tag:heavy)…" value={query} onInput={(e: ControlEvent) => setQuery(valueOf(e))} data-testid="filter" aria-label="Filter layers" />
         <span className="muted" data-testid="row-count">{visible.length} of {rows.length} layers</span>
         {data.configPath && <span className="muted">config: <span className="mono">{data.configPath.split(/[\\/]/).pop()}</span></span>}
       </div>

@@ -4,8 +4,9 @@ import React from 'react';
 import type { QuantizeLayerData, TrustInfo } from '../../protocol';
 import { BusyBanner, Card, TrustBanner } from '../../shared/components/Banners';
 import { HistogramChart } from '../../shared/components/HistogramChart';
+import { YScaleToggle } from '../../shared/components/YScale';
 import { sig } from '../../shared/format';
-import { usePersistedState } from '../../shared/hooks';
+import { usePersistedState, useRestoreState } from '../../shared/hooks';
 import { boot } from '../../shared/boot';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -24,11 +25,13 @@ function AccuracyCard({ data, trust, busy }: { data: QuantizeLayerData; trust: T
 function QuantizeLayer({ data, trust, busy }: { data: QuantizeLayerData; trust: TrustInfo; busy: string | null }): React.ReactElement {
   const [logY, setLogY] = usePersistedState('logY', false);
   const r = data.result;
+  useRestoreState({ view: 'quantizeLayer', modelPath: data.modelPath, layer: data.layer, format: r.format });
   return (
     <div>
       <h1><span className="mono">{data.layer}</span> <span className="muted">({data.op})</span></h1>
-      <div className="muted" data-testid="choice">
-        <span className="fmt">{r.format}</span> · {r.granularity} · {r.calibration}{r.bitsPerElement ? ` · ${sig(r.bitsPerElement, 3)} bits/weight` : ''}
+      <div className="row muted" data-testid="choice">
+        <span><span className="fmt">{r.format}</span> · {r.granularity} · {r.calibration}{r.bitsPerElement ? ` · ${sig(r.bitsPerElement, 3)} bits/weight` : ''}</span>
+        {data.pending && data.configPath && <span className="tag" title="Recorded in the model's config as an override">pending override</span>}
       </div>
       <TrustBanner trust={trust} />
       <BusyBanner label={busy} />
@@ -42,7 +45,7 @@ function QuantizeLayer({ data, trust, busy }: { data: QuantizeLayerData; trust: 
       </div>
       <div className="row">
         <h2 className="grow">Weight histogram with the {r.format} grid{r.clipRange ? ' and clip points' : ''}</h2>
-        <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} data-testid="log-y" /> log y</label>
+        <YScaleToggle logY={logY} onChange={setLogY} />
       </div>
       <HistogramChart histogram={data.histogram} logY={logY} height={320} testId="weight-histogram"
         overlays={[{ label: r.format, color: 'var(--vscode-charts-orange)', ...(r.grid ? { grid: r.grid } : {}), ...(r.clipRange ? { clip: r.clipRange } : {}) }]} />
