@@ -46,6 +46,7 @@ export function recordLayerOverride(modelPath: string, sha256: string, layer: st
   const existing = readConfig(modelPath);
   const file = existing?.path ?? configPathFor(modelPath);
   const config = existing?.config ?? emptyConfig(modelPath, sha256);
+  if (existing && JSON.stringify(config.layers?.[layer]?.weights) === JSON.stringify(weights)) return existing; // already recorded: no rewrite
   const override: LayerOverride = { ...(config.layers?.[layer] ?? {}), weights };
   const next: QuantConfig = {
     ...config,

@@ -11,6 +11,7 @@ import { LayerTreeProvider } from './layerTree';
 import { ModelEditorProvider } from './modelEditorProvider';
 import { ModelRegistry } from './modelRegistry';
 import { PanelManager } from './panels';
+import { registerPanelSerializers } from './panelSerializer';
 
 export function activate(context: vscode.ExtensionContext): void {
   const registry = new ModelRegistry();
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     LayerTreeProvider.register(registry),
     ConfigDiagnostics.register(registry),
     ...registerCommands(context, registry, actions),
+    ...registerPanelSerializers(registry, panels, actions),
   );
 }
 

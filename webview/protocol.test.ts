@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFromWebview, parseToWebview, ProtocolError, RpcChannel, RpcError, type FromWebview, type ToWebview } from './protocol';
+import { parseFromWebview, parsePanelRestoreState, parseToWebview, ProtocolError, RpcChannel, RpcError, type FromWebview, type ToWebview } from './protocol';
 
 describe('protocol validation', () => {
   test('accepts every well-formed webview message', () => {
@@ -95,5 +95,22 @@ describe('RpcChannel', () => {
     client.dispose();
     await assert.rejects(p, /closed/);
     assert.equal(aborted, true);
+  });
+});
+
+describe('panel restore state', () => {
+  test('a panel restores from the small state its webview kept, next to its other keys', () => {
+    const state = { logY: true, restore: { view: 'histogram', modelPath: '/m/vit.onnx', layer: '/blocks.0/attn/Softmax' } };
+    assert.deepEqual(parsePanelRestoreState('histogram', state), state.restore);
+    const budget = { view: 'allocation', modelPath: '/m/cnn.onnx', budget: { kind: 'size-mb', value: 0.004 } };
+    assert.deepEqual(parsePanelRestoreState('allocation', { restore: budget }), budget);
+  });
+
+  test('state that is missing, for another view, or malformed is refused', () => {
+    assert.throws(() => parsePanelRestoreState('accuracy', undefined), /no restore state/);
+    assert.throws(() => parsePanelRestoreState('accuracy', { restore: { view: 'histogram', modelPath: '/m', layer: null } }), /is for 'histogram'/);
+    assert.throws(() => parsePanelRestoreState('accuracy', { restore: { view: 'accuracy', modelPath: '/m', data: {} } }), /unknown field 'data'/);
+    assert.throws(() => parsePanelRestoreState('quantizeLayer', { restore: { view: 'quantizeLayer', modelPath: '/m', layer: 'c' } }), /missing field 'format'/);
+    assert.throws(() => parsePanelRestoreState('allocation', { restore: { view: 'allocation', modelPath: '/m', budget: { kind: 'avg-bits', value: -1 } } }), ProtocolError);
   });
 });

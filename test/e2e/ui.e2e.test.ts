@@ -114,3 +114,31 @@ test('the accuracy view compares FP32 and the config and charts the error per la
   assert.match(await view.locator('[data-testid="acc-delta"]').innerText(), /pts/);
   await shot('accuracy');
 });
+
+test('after a window reload the histogram and accuracy panels come back, refilled by the host', { timeout: 300_000 }, async () => {
+  await runCommand(wb.page, 'View: Close All Editors');
+  await openFile(wb.page, 'samples/cnn.onnx');
+  const editor = await waitForWebviewFrame(wb.page, { selector: '.trow', timeout: 120_000 });
+  await runCommand(wb.page, 'QuantLens: Accuracy Delta');
+  await waitForWebviewFrame(wb.page, { selector: '[data-testid="propagation-chart"] svg', timeout: 240_000 });
+  // then the histogram panel of a layer other than the first, in the same group: the accuracy tab goes to the back
+  await editor.locator('.trow', { hasText: 'conv2' }).first().click();
+  await runCommand(wb.page, 'QuantLens: Show Activation Histogram');
+  const title = '[data-testid="activation-title"]:has-text("conv2")';
+  await waitForWebviewFrame(wb.page, { selector: title, timeout: 180_000 });
+  await runCommand(wb.page, 'Developer: Reload Window');
+  await wb.page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  // the visible panel is restored at once, on the same layer, with data the host computed again (a webview keeps
+  // only which model and layer it showed; without the panel serializer VS Code would drop the panel)
+  const histogram = await waitForWebviewFrame(wb.page, { selector: title, timeout: 180_000 }).catch(async (e) => {
+    await shot('failure-restore');
+    console.log(extensionHostLog(wb.server).slice(-3000));
+    throw e;
+  });
+  await histogram.locator('[data-testid="activation-histogram"] svg').first().waitFor({ timeout: 60_000 });
+  await shot('restored-histogram');
+  // a panel in a background tab is restored when it is shown
+  await wb.page.locator('.tabs-container .tab .label-name', { hasText: 'Accuracy Delta' }).first().click();
+  const accuracy = await waitForWebviewFrame(wb.page, { selector: '[data-testid="propagation-chart"] svg', timeout: 240_000 });
+  assert.match(await accuracy.locator('[data-testid="acc-delta"]').innerText(), /pts/);
+});

@@ -65,7 +65,8 @@ export async function openFile(page: Page, relPath: string): Promise<void> {
   const base = path.basename(relPath);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: base }) }).first();
   await row.waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  // click the matching row: Enter could still pick the first row of the list before it was filtered (a recent file)
+  await row.click();
   await input.waitFor({ state: 'hidden' });
 }
 
