@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiles the AssemblyScript kernels (engine/wasm/assembly) twice with the assemblyscript npm package:
 // dist/wasm/kernels-simd.wasm (WASM SIMD) and dist/wasm/kernels-relaxed.wasm (+ relaxed SIMD). Both import
-// their memory so one WebAssembly.Memory serves a whole engine instance.
+// their memory so one WebAssembly.Memory serves a whole engine instance. The FP32 GEMM (sgemm.ts) is built
+// on its own the same two ways, importing a shared memory so worker threads can split a product.
 import { mkdirSync, statSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import asc from 'assemblyscript/asc';
@@ -13,20 +14,23 @@ mkdirSync(outDir, { recursive: true });
 
 const newestSource = Math.max(...readdirSync(srcDir).map((f) => statSync(path.join(srcDir, f)).mtimeMs),
   statSync(new URL(import.meta.url).pathname).mtimeMs);
-const common = ['engine/wasm/assembly/index.ts', '--runtime', 'stub', '--importMemory', '--noAssert',
-  '-O3', '--converge', '--enable', 'simd'];
+const common = ['--runtime', 'stub', '--importMemory', '--noAssert', '-O3', '--converge', '--enable', 'simd'];
+const kernels = 'engine/wasm/assembly/index.ts', sgemm = 'engine/wasm/assembly/sgemm.ts';
+const shared = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'];
 const builds = [
-  ['kernels-simd.wasm', []],
-  ['kernels-relaxed.wasm', ['--enable', 'relaxed-simd']],
+  ['kernels-simd.wasm', [kernels]],
+  ['kernels-relaxed.wasm', [kernels, '--enable', 'relaxed-simd']],
+  ['sgemm-simd.wasm', [sgemm, ...shared]],
+  ['sgemm-relaxed.wasm', [sgemm, ...shared, '--enable', 'relaxed-simd']],
 ];
 
 for (const [name, extra] of builds) {
   const out = path.join(outDir, name);
   if (existsSync(out) && statSync(out).mtimeMs > newestSource && !process.argv.includes('--force')) continue;
-  const { error } = await asc.main([...common, ...extra, '--outFile', path.relative(root, out)], { stdout: process.stdout, stderr: process.stderr, cwd: root });
+  const { error } = await asc.main([...extra, ...common, '--outFile', path.relative(root, out)], { stdout: process.stdout, stderr: process.stderr, cwd: root });
   if (error) {
     console.error(`build-wasm: ${name} failed: ${error.message}`);
     process.exit(1);
   }
 }
-console.log('built dist/wasm/kernels-simd.wasm, dist/wasm/kernels-relaxed.wasm');
+console.log(`built ${builds.map(([name]) => `dist/wasm/${name}`).join(', ')}`);

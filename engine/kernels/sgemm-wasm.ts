@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Drives the WebAssembly SIMD FP32 GEMM (engine/wasm/assembly/sgemm.ts) for engine/ops/gemm.ts: copies the
- * operands' strided views into the kernel module's memory (whole rows or columns at a time), lets the kernel
- * pack and multiply, and copies C back. One private kernel instance serves the FP32 ops; it is separate from
- * the quantized kernels' instance so their permanent blocks and per-call scratch never interleave.
+ * Drives the WebAssembly SIMD FP32 GEMM (engine/wasm/assembly/sgemm.ts, engine/kernels/sgemm-module.ts) for
+ * engine/ops/gemm.ts and engine/ops/conv.ts: copies the operands into the module's memory (whole rows or
+ * columns at a time; convolution inputs once per call, lowered there by im2col over several images), splits
+ * the product into per-thread column parts, and copies C back.
  */
-import { KernelModule, defaultSimdLevel } from './wasm-module';
-import type { SimdLevel } from './wasm-module';
 import { QuantLensError } from '../errors';
+import { IM2COL, SGEMM, SgemmModule } from './sgemm-module';
+import type { KernelCall } from './sgemm-module';
+import type { SimdLevel } from './wasm-module';
 
 /** A strided 2-D view: element (r, c) is data[offset + r·rowStride + c·colStride]. */
 export interface StridedView {
@@ -20,15 +21,18 @@ export interface StridedView {
 /** Floats of A staged at once, and of B + C: larger products run in row/column chunks (bounded memory). */
 const A_BUDGET = 1 << 22;
 const BC_BUDGET = 1 << 23;
+/** Floats of one im2col chunk (8 MB), as in the TypeScript lowering. */
+const COL_BUDGET = 1 << 21;
+/** Products below this many multiply-adds stay on one thread (a worker hand-off costs tens of µs). */
+const PARALLEL_MACS = 1 << 21;
 
-let mod: KernelModule | null | undefined;
-let heap = new Float32Array(0);
+let mod: SgemmModule | null | undefined;
 
-/** The FP32 GEMM kernel instance, or null when the kernels are not built (the TypeScript GEMM then runs). */
-export function sgemmModule(): KernelModule | null {
+/** The process's FP32 GEMM instance, or null when the kernels are not built (the TypeScript GEMM then runs). */
+export function sgemmModule(): SgemmModule | null {
   if (mod !== undefined) return mod;
   try {
-    mod = new KernelModule(defaultSimdLevel());
+    mod = new SgemmModule();
   } catch (e) {
     if (!(e instanceof QuantLensError && e.kind === 'io')) throw e;
     mod = null;
@@ -40,11 +44,6 @@ export function sgemmModule(): KernelModule | null {
 export function sgemmBackend(): SimdLevel | 'ts' {
   if (process.env.QUANTLENS_SGEMM === 'ts') return 'ts';
   return sgemmModule()?.level ?? 'ts';
-}
-
-function heapView(m: KernelModule): Float32Array {
-  if (heap.buffer !== m.memory.buffer) heap = new Float32Array(m.memory.buffer);
-  return heap;
 }
 
 /** Copies rows×cols of v to float index f of the heap; returns the element strides of the copy. */
@@ -65,11 +64,23 @@ function stage(h: Float32Array, f: number, v: StridedView, rows: number, cols: n
   return [cols, 1];
 }
 
+/** Splits n columns into `parts` ranges whose starts are multiples of 8 (C tiles never straddle two parts). */
+function splitColumns(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  const step = Math.ceil(n / parts / 8) * 8;
+  for (let j = 0; j < n; j += step) out.push([j, Math.min(n, j + step)]);
+  return out;
+}
+
+function threadsFor(m: SgemmModule, macs: number): number {
+  return macs >= PARALLEL_MACS ? m.threads : 1;
+}
+
 /**
- * C[M×N] (row stride ldc, from cOff) = A·B, plus the existing C when `accumulate`, on the WASM kernel `m`.
+ * C[M×N] (row stride ldc, from cOff) = A·B, plus the existing C when `accumulate`, on the WASM kernels.
  * `budget` overrides the staging budgets (floats of A; of B + C), so tests can reach the chunked path.
  */
-export function sgemmWasm(m: KernelModule, M: number, N: number, K: number, A: StridedView, B: StridedView,
+export function sgemmWasm(m: SgemmModule, M: number, N: number, K: number, A: StridedView, B: StridedView,
   C: Float32Array, cOff: number, ldc: number, accumulate: boolean, budget = { a: A_BUDGET, bc: BC_BUDGET }): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -88,12 +99,14 @@ export function sgemmWasm(m: KernelModule, M: number, N: number, K: number, A: S
   }
 }
 
-function block(m: KernelModule, M: number, N: number, K: number, A: StridedView, B: StridedView,
+function block(m: SgemmModule, M: number, N: number, K: number, A: StridedView, B: StridedView,
   C: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
   const mPad = (M + 3) & ~3, ldcB = (N + 7) & ~7;
+  const threads = threadsFor(m, M * N * K);
   m.resetScratch();
-  const pa = m.scratch(M * K * 4), pb = m.scratch(K * N * 4), pc = m.scratch(mPad * ldcB * 4), work = m.scratch(m.k.sgemm_work_floats() * 4);
-  const h = heapView(m);
+  const pa = m.scratch(M * K * 4), pb = m.scratch(K * N * 4), pc = m.scratch(mPad * ldcB * 4);
+  const work = Array.from({ length: threads }, () => m.scratch(m.workFloats * 4));
+  let h = m.heap();
   const [ars, acs] = stage(h, pa >> 2, A, M, K);
   const [brs, bcs] = stage(h, pb >> 2, B, K, N);
   const c0 = pc >> 2;
@@ -102,8 +115,69 @@ function block(m: KernelModule, M: number, N: number, K: number, A: StridedView,
   } else {
     h.fill(0, c0, c0 + mPad * ldcB);
   }
-  m.k.sgemm_f32(M, N, K, pa, ars, acs, pb, brs, bcs, pc, ldcB, work);
-  const out = heapView(m);
-  if (ldc === N && ldcB === N) C.set(out.subarray(c0, c0 + M * N), cOff);
-  else for (let i = 0; i < M; i++) C.set(out.subarray(c0 + i * ldcB, c0 + i * ldcB + N), cOff + i * ldc);
+  const parts: KernelCall[][] = splitColumns(N, threads).map(([j0, j1], t) =>
+    [[SGEMM, M, j1 - j0, K, pa, ars, acs, pb + j0 * bcs * 4, brs, bcs, pc + j0 * 4, ldcB, work[t]]]);
+  m.parallel(parts);
+  h = m.heap();
+  if (ldc === N && ldcB === N) C.set(h.subarray(c0, c0 + M * N), cOff);
+  else for (let i = 0; i < M; i++) C.set(h.subarray(c0 + i * ldcB, c0 + i * ldcB + N), cOff + i * ldc);
+}
+
+/** 2-D convolution geometry for convWasm (1-D convolutions pass H = KH = 1). */
+export interface ConvGeometry {
+  H: number; W: number; KH: number; KW: number;
+  sh: number; sw: number; dh: number; dw: number;
+  /** Leading padding of each axis (the trailing padding is implied by OH, OW). */
+  ph: number; pw: number;
+  OH: number; OW: number;
+}
+
+/**
+ * y[N×M×OH·OW] = conv(x[N×C×H×W], w[M×C/group×KH×KW]) without bias, on the WASM kernels: im2col in the
+ * module's memory over several images at once (columns = image-major output positions), then the GEMM;
+ * each thread lowers and multiplies its own columns of a chunk.
+ */
+export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number, wd: Float32Array, M: number, group: number,
+  g: ConvGeometry, y: Float32Array): void {
+  const Cg = C / group, Mg = M / group;
+  const inPlane = g.H * g.W, P = g.OH * g.OW, Q = N * P;
+  const K = Cg * g.KH * g.KW;
+  if (Q === 0 || Mg === 0) return;
+  if (K === 0) { y.fill(0, 0, N * M * P); return; }
+  const chunk = Math.min(Q, Math.max(8, Math.floor(Math.min(COL_BUDGET / K, BC_BUDGET / Math.max(1, Mg))) & ~7));
+  const threads = threadsFor(m, Mg * K * chunk);
+  const mPad = (Mg + 3) & ~3, ldcMax = (chunk + 7) & ~7;
+  m.resetScratch();
+  const px = m.scratch(N * C * inPlane * 4), pw = m.scratch(M * K * 4), pcol = m.scratch(K * ldcMax * 4);
+  const pc = m.scratch(mPad * ldcMax * 4);
+  const work = Array.from({ length: threads }, () => m.scratch(m.workFloats * 4));
+  let h = m.heap();
+  h.set(xd.subarray(0, N * C * inPlane), px >> 2);
+  h.set(wd.subarray(0, M * K), pw >> 2);
+  const c0 = pc >> 2;
+  for (let gi = 0; gi < group; gi++) {
+    const xg = px + gi * Cg * inPlane * 4, wg = pw + gi * Mg * K * 4;
+    for (let q0 = 0; q0 < Q; q0 += chunk) {
+      const cols = Math.min(chunk, Q - q0), ldc = (cols + 7) & ~7;
+      h = m.heap();
+      h.fill(0, c0, c0 + mPad * ldc);
+      // part t lowers columns [j0, j1) into its own K × (j1 − j0) slice of the col buffer
+      const parts: KernelCall[][] = splitColumns(cols, threads).map(([j0, j1], t) => {
+        const col = pcol + K * j0 * 4;
+        return [
+          [IM2COL, xg, C * inPlane, Cg, g.H, g.W, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, g.OH, g.OW, q0 + j0, j1 - j0, col],
+          [SGEMM, Mg, j1 - j0, K, wg, K, 1, col, j1 - j0, 1, pc + j0 * 4, ldc, work[t]],
+        ];
+      });
+      m.parallel(parts);
+      h = m.heap();
+      // scatter the image-major columns back to y[n, gi·Mg + r, p]
+      for (let q = q0; q < q0 + cols;) {
+        const n = Math.floor(q / P), p = q - n * P, len = Math.min(P - p, q0 + cols - q);
+        const yBase = (n * M + gi * Mg) * P + p, cBase = c0 + q - q0;
+        for (let r = 0; r < Mg; r++) y.set(h.subarray(cBase + r * ldc, cBase + r * ldc + len), yBase + r * P);
+        q += len;
+      }
+    }
+  }
 }

@@ -32,8 +32,6 @@ export interface KernelExports {
   finish_requant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number, actRows: number): void;
   decode_cols(packed: number, colBytes: number, bits: number, n0: number, ncols: number, k: number, kp: number, lut: number, scales: number, zps: number, nb: number, bs: number, dst: number): void;
   gemm_f32(x: number, m: number, kp: number, wdec: number, ncols: number, out: number, ldo: number, n0: number): void;
-  sgemm_f32(m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, work: number): void;
-  sgemm_work_floats(): number;
 }
 
 // (module (func (param v128 v128) (result v128) local.get 0 local.get 1 i16x8.relaxed_dot_i8x16_i7x16_s))

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Conv (1-D/2-D/3-D, groups, depthwise, dilation, auto_pad) as im2col + the blocked GEMM: per image and group,
+ * Conv (1-D/2-D/3-D, groups, depthwise, dilation, auto_pad) as im2col + the blocked GEMM: per group,
  * Y_g[M/g × P] = W_g[M/g × K] · col[K × P], with col built in column chunks so its memory stays bounded.
- * 1×1 stride-1 convolutions multiply the input directly; depthwise 2-D convolutions slide the window directly.
+ * 1-D and 2-D convolutions lower and multiply inside the WASM kernels (columns spanning several images);
+ * the TypeScript lowering below serves 3-D convolutions and the no-kernels fallback (1×1 stride-1
+ * convolutions multiply the input directly). Depthwise 2-D convolutions slide the window directly.
  */
 import { QuantLensError } from '../errors';
 import { elementCount } from '../ir';
 import { matView, sgemm } from './gemm';
+import { convWasm, sgemmBackend, sgemmModule } from '../kernels/sgemm-wasm';
+import type { ConvGeometry } from '../kernels/sgemm-wasm';
 import { floatData } from './tensor';
 import type { OpFactory } from './types';
 import { Attrs, need } from './types';
@@ -42,6 +46,12 @@ export function convForward(xd: Float32Array, N: number, C: number, wd: Float32A
   const inPlane = elementCount(win.inSize), P = elementCount(win.out);
   const K = Cg * elementCount(win.kernel);
   const y = allocF32(N * M * P, false); // every row is written by sgemm before the bias
+  const mod = sgemmBackend() === 'ts' ? null : sgemmModule();
+  if (mod && win.inSize.length <= 2 && !(Cg === 1 && win.inSize.length === 2)) {
+    convWasm(mod, xd, N, C, wd, M, group, planeGeometry(win), y);
+    addBias(y, N, M, P, bias);
+    return y;
+  }
   const pointwise = win.kernel.every((k, i) => k === 1 && win.strides[i] === 1 && win.padBegin[i] === 0 && win.padEnd[i] === 0);
   const chunk = Math.max(64, Math.floor(COL_BUDGET / Math.max(1, K)));
   if (!pointwise && colBuf.length < K * Math.min(chunk, P)) colBuf = new Float32Array(K * Math.min(chunk, P));
@@ -58,13 +68,27 @@ export function convForward(xd: Float32Array, N: number, C: number, wd: Float32A
       }
     }
   }
-  if (bias) {
-    for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
-      const b = bias[m], o = (n * M + m) * P;
-      for (let p = 0; p < P; p++) y[o + p] += b;
-    }
-  }
+  addBias(y, N, M, P, bias);
   return y;
+}
+
+/** A 1-D or 2-D window as the WASM lowering's 2-D geometry (a 1-D window is one row high). */
+function planeGeometry(win: Window): ConvGeometry {
+  const d = win.inSize.length - 1;
+  const lead = (v: number[], dflt: number) => (d === 1 ? v[0] : dflt);
+  return {
+    H: lead(win.inSize, 1), W: win.inSize[d], KH: lead(win.kernel, 1), KW: win.kernel[d],
+    sh: lead(win.strides, 1), sw: win.strides[d], dh: lead(win.dilations, 1), dw: win.dilations[d],
+    ph: lead(win.padBegin, 0), pw: win.padBegin[d], OH: lead(win.out, 1), OW: win.out[d],
+  };
+}
+
+function addBias(y: Float32Array, N: number, M: number, P: number, bias?: Float32Array): void {
+  if (!bias) return;
+  for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
+    const b = bias[m], o = (n * M + m) * P;
+    for (let p = 0; p < P; p++) y[o + p] += b;
+  }
 }
 
 /** Fills col[K × cols] with input patches for output positions p0..p0+cols. */

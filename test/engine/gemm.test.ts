@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The FP32 GEMM: the WebAssembly SIMD kernel (plain and relaxed builds) and its TypeScript twin both equal a
-// naive float64 product on awkward sizes (edges of the 4×8 tile and of the K/M/N blocks), transposed operands,
+// The FP32 GEMM: the WebAssembly SIMD kernel (plain and relaxed builds, on one thread and split over two) and
+// its TypeScript twin both equal a naive float64 product on awkward sizes (edges of the 4×8 tile and of the K/M/N blocks), transposed operands,
 // offsets, padded rows and accumulation — within a float32 rounding bound, not bit for bit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { matView, sgemm, sgemmBackend, sgemmTs } from '../../engine/ops/gemm';
 import type { MatView } from '../../engine/ops/gemm';
 import { sgemmWasm } from '../../engine/kernels/sgemm-wasm';
-import { KernelModule, relaxedSimdSupported } from '../../engine/kernels/wasm-module';
+import { SgemmModule } from '../../engine/kernels/sgemm-module';
+import { relaxedSimdSupported } from '../../engine/kernels/wasm-module';
 import { rng } from './helpers';
 
 type Gemm = (M: number, N: number, K: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number, acc: boolean) => void;
@@ -43,13 +44,13 @@ function check(gemm: Gemm, M: number, N: number, K: number, ta: boolean, tb: boo
 const AWKWARD = [1, 3, 17, 255];
 const SHAPES: [number, number, number][] = [
   ...AWKWARD.flatMap((m) => AWKWARD.flatMap((n) => AWKWARD.map((k): [number, number, number] => [m, n, k]))),
-  [4, 8, 1], [5, 9, 3], [67, 129, 260], [130, 2050, 5], [2, 31, 3000], [9, 40, 4100], [260, 3, 513], [9, 13, 0],
+  [4, 8, 1], [5, 9, 3], [67, 129, 260], [130, 2050, 5], [2, 31, 3000], [9, 40, 4100], [260, 3, 513], [9, 13, 0], [64, 300, 200],
 ];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
-function sweep(gemm: Gemm, rtol: number): void {
+function sweep(gemm: Gemm, rtol: number, minMacs = 0): void {
   let seed = 1;
-  for (const [M, N, K] of SHAPES) {
+  for (const [M, N, K] of SHAPES.filter(([m, n, k]) => m * n * k >= minMacs)) {
     for (const [ta, tb] of TRANSPOSES) {
       // large products once per shape with plain operands; every layout on the small ones
       if (M * N * K > 3e6 && (ta || tb)) continue;
@@ -65,13 +66,21 @@ test('the TypeScript GEMM matches float64 sums on awkward shapes, transposes, of
 
 const levels = (['simd', 'relaxed'] as const).filter((l) => l === 'simd' || relaxedSimdSupported());
 for (const level of levels) {
-  test(`the WASM ${level} GEMM matches float64 sums within float32 rounding on the same shapes`, () => {
-    const mod = new KernelModule(level);
-    const gemm: Gemm = (...args) => sgemmWasm(mod, ...args);
-    sweep(gemm, 2e-6);
-    // tiny staging budgets force the row- and column-chunked path
-    const chunked: Gemm = (M, N, K, A, B, C, cOff, ldc, acc) => sgemmWasm(mod, M, N, K, A, B, C, cOff, ldc, acc, { a: 300, bc: 2000 });
-    for (const [ta, tb] of TRANSPOSES) check(chunked, 37, 45, 70, ta, tb, true, 2e-6, 99);
+  test(`the WASM ${level} GEMM matches float64 sums within float32 rounding on the same shapes, on 1 and 2 threads`, () => {
+    for (const threads of [1, 2]) {
+      const mod = new SgemmModule(level, threads);
+      try {
+        assert.equal(mod.threads, threads);
+        const gemm: Gemm = (...args) => sgemmWasm(mod, ...args);
+        // two threads split only products of ≥ 2²¹ multiply-adds
+        sweep(gemm, 2e-6, threads === 1 ? 0 : 1 << 21);
+        // tiny staging budgets force the row- and column-chunked path
+        const chunked: Gemm = (M, N, K, A, B, C, cOff, ldc, acc) => sgemmWasm(mod, M, N, K, A, B, C, cOff, ldc, acc, { a: 300, bc: 2000 });
+        for (const [ta, tb] of TRANSPOSES) check(chunked, 37, 45, 70, ta, tb, true, 2e-6, 99);
+      } finally {
+        mod.dispose();
+      }
+    }
   });
 }
 

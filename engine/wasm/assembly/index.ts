@@ -8,7 +8,6 @@ export { finish_dequant, finish_requant } from './epilogue';
 export { gemm_lut } from './gemm-lut';
 export { depthwise_conv } from './depthwise';
 export { decode_cols, gemm_f32 } from './gemm-f32';
-export { sgemm_f32, sgemm_work_floats } from './sgemm';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize {

@@ -4,13 +4,19 @@
 // a multiple of NR columns and whose row count is padded to a multiple of MR. Cache-blocked like a BLIS GEMM:
 // a KC×NC panel of B and an MC×KC block of A are packed, then a 4×8 register tile (eight f32x4 accumulators)
 // runs over them. The relaxed build multiplies-adds with relaxed_madd (fused on x86 with FMA); the plain build
-// with mul + add.
+// with mul + add. Built as its own module with a shared memory (scripts/build-wasm.mjs): engine/kernels/
+// sgemm-module.ts runs it on this thread and on worker threads, each on its own columns of C.
 
 const MR = 4;
 const NR = 8;
 const KC = 256;
 const MC = 128;
 const NC = 2048;
+
+/** First byte the TypeScript allocator may use. */
+export function heap_base(): usize {
+  return __heap_base;
+}
 
 /** Floats of work memory sgemm_f32 needs (packed A block + packed B panel). */
 export function sgemm_work_floats(): i32 {
@@ -161,6 +167,53 @@ function smallRows(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: usiz
         }
         const o = crow + <usize>j * 4;
         store<f32>(o, load<f32>(o) + s);
+      }
+    }
+  }
+}
+
+/**
+ * Conv lowering: dst[K × cols] (row-major, K = c·kh·kw rows) holds the input patches of output columns
+ * [q0, q0 + cols), a column q being output position q mod (oh·ow) of image q div (oh·ow); images are
+ * imageStride floats apart from x (channel 0 of the group). Out-of-image taps are 0.
+ */
+export function im2col_f32(x: usize, imageStride: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, pt: i32, pl: i32, oh: i32, ow: i32, q0: i32, cols: i32, dst: usize): void {
+  const plane = oh * ow;
+  const end = q0 + cols;
+  let o = dst;
+  for (let ci = 0; ci < c; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const ixOff = kx * dw - pl;
+        // output columns whose tap ix = ox·sw + ixOff lies inside [0, w)
+        const lo = ixOff >= 0 ? 0 : (-ixOff + sw - 1) / sw;
+        const hi = w - 1 - ixOff < 0 ? 0 : min(ow, (w - 1 - ixOff) / sw + 1);
+        let q = q0;
+        while (q < end) {
+          const n = q / plane, p = q - n * plane;
+          const oy = p / ow, ox0 = p - oy * ow;
+          const len = min(ow - ox0, end - q);
+          const iy = oy * sh - pt + ky * dh;
+          if (iy < 0 || iy >= h) {
+            memory.fill(o, 0, <usize>len * 4);
+          } else {
+            const row = x + (<usize>n * <usize>imageStride + <usize>(ci * h + iy) * <usize>w) * 4;
+            const a = max(ox0, lo), b = min(ox0 + len, hi);
+            if (a >= b) {
+              memory.fill(o, 0, <usize>len * 4);
+            } else {
+              if (a > ox0) memory.fill(o, 0, <usize>(a - ox0) * 4);
+              const od = o + <usize>(a - ox0) * 4;
+              const src = row + <usize>(a * sw + ixOff) * 4;
+              if (sw == 1) memory.copy(od, src, <usize>(b - a) * 4);
+              else for (let j = 0; j < b - a; j++) store<f32>(od + <usize>j * 4, load<f32>(src + <usize>(j * sw) * 4));
+              if (ox0 + len > b) memory.fill(od + <usize>(b - a) * 4, 0, <usize>(ox0 + len - b) * 4);
+            }
+          }
+          o += <usize>len * 4;
+          q += len;
+        }
       }
     }
   }
