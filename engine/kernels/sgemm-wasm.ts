@@ -133,17 +133,20 @@ export interface ConvGeometry {
 }
 
 /**
- * y[N×M×OH·OW] = conv(x[N×C×H×W], w[M×C/group×KH×KW]) without bias, on the WASM kernels: im2col in the
- * module's memory over several images at once (columns = image-major output positions), then the GEMM;
- * each thread lowers and multiplies its own columns of a chunk.
+ * y[N×M×OH·OW] = conv(x[N×C×H×W], w[M×C/group×KH×KW]) + bias, on the WASM kernels: im2col in the module's
+ * memory over several images at once (columns = image-major output positions), then the GEMM into C rows
+ * that start at the bias; each thread lowers and multiplies its own columns of a chunk.
  */
 export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number, wd: Float32Array, M: number, group: number,
-  g: ConvGeometry, y: Float32Array): void {
+  g: ConvGeometry, y: Float32Array, bias?: Float32Array): void {
   const Cg = C / group, Mg = M / group;
   const inPlane = g.H * g.W, P = g.OH * g.OW, Q = N * P;
   const K = Cg * g.KH * g.KW;
   if (Q === 0 || Mg === 0) return;
-  if (K === 0) { y.fill(0, 0, N * M * P); return; }
+  if (K === 0) {
+    for (let n = 0; n < N; n++) for (let r = 0; r < M; r++) y.fill(bias ? bias[r] : 0, (n * M + r) * P, (n * M + r + 1) * P);
+    return;
+  }
   const chunk = Math.min(Q, Math.max(8, Math.floor(Math.min(COL_BUDGET / K, BC_BUDGET / Math.max(1, Mg))) & ~7));
   const threads = threadsFor(m, Mg * K * chunk);
   const mPad = (Mg + 3) & ~3, ldcMax = (chunk + 7) & ~7;
@@ -160,7 +163,9 @@ export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number,
     for (let q0 = 0; q0 < Q; q0 += chunk) {
       const cols = Math.min(chunk, Q - q0), ldc = (cols + 7) & ~7;
       h = m.heap();
-      h.fill(0, c0, c0 + mPad * ldc);
+      if (bias) for (let r = 0; r < Mg; r++) h.fill(bias[gi * Mg + r], c0 + r * ldc, c0 + (r + 1) * ldc);
+      else h.fill(0, c0, c0 + Mg * ldc);
+      h.fill(0, c0 + Mg * ldc, c0 + mPad * ldc); // padding rows: no stale values (denormals) in the tile sums
       // part t lowers columns [j0, j1) into its own K × (j1 − j0) slice of the col buffer
       const parts: KernelCall[][] = splitColumns(cols, threads).map(([j0, j1], t) => {
         const col = pcol + K * j0 * 4;
@@ -175,7 +180,9 @@ export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number,
       for (let q = q0; q < q0 + cols;) {
         const n = Math.floor(q / P), p = q - n * P, len = Math.min(P - p, q0 + cols - q);
         const yBase = (n * M + gi * Mg) * P + p, cBase = c0 + q - q0;
-        for (let r = 0; r < Mg; r++) y.set(h.subarray(cBase + r * ldc, cBase + r * ldc + len), yBase + r * P);
+        // short rows (late layers: 7×7 planes) copy faster element by element than through a subarray view
+        if (len >= 64) for (let r = 0; r < Mg; r++) y.set(h.subarray(cBase + r * ldc, cBase + r * ldc + len), yBase + r * P);
+        else for (let r = 0; r < Mg; r++) for (let i = 0, s = cBase + r * ldc, d = yBase + r * P; i < len; i++) y[d + i] = h[s + i];
         q += len;
       }
     }

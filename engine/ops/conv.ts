@@ -48,8 +48,7 @@ export function convForward(xd: Float32Array, N: number, C: number, wd: Float32A
   const y = allocF32(N * M * P, false); // every row is written by sgemm before the bias
   const mod = sgemmBackend() === 'ts' ? null : sgemmModule();
   if (mod && win.inSize.length <= 2 && !(Cg === 1 && win.inSize.length === 2)) {
-    convWasm(mod, xd, N, C, wd, M, group, planeGeometry(win), y);
-    addBias(y, N, M, P, bias);
+    convWasm(mod, xd, N, C, wd, M, group, planeGeometry(win), y, bias);
     return y;
   }
   const pointwise = win.kernel.every((k, i) => k === 1 && win.strides[i] === 1 && win.padBegin[i] === 0 && win.padEnd[i] === 0);
