@@ -19,6 +19,7 @@ test('activate registers the editor, tree, diagnostics and commands without load
       registerCustomEditorProvider: (id: string) => { registered.push(`editor:${id}`); return disposable; },
       createTreeView: (id: string) => { registered.push(`tree:${id}`); return { ...disposable, onDidChangeSelection: () => disposable }; },
       createOutputChannel: () => ({ ...disposable, info() {}, warn() {}, error() {} }),
+      registerWebviewPanelSerializer: (id: string) => { registered.push(`serializer:${id}`); return disposable; },
     },
     commands: { registerCommand: (id: string) => { registered.push(`command:${id}`); return disposable; }, executeCommand: async () => undefined },
     languages: { createDiagnosticCollection: () => ({ ...disposable, set() {}, delete() {} }) },
@@ -44,6 +45,11 @@ test('activate registers the editor, tree, diagnostics and commands without load
   assert.ok(!loaded.includes('onnxruntime-node'), `onnxruntime-node was loaded at activation: ${loaded.join(', ')}`);
   assert.ok(registered.includes('editor:quantlens.modelEditor'));
   assert.ok(registered.includes('tree:quantlens.layers'));
+  // every panel view type restores after a window reload (package.json declares its onWebviewPanel event)
+  const manifest = require(path.resolve(__dirname, '..', '..', 'package.json')) as { activationEvents: string[] };
+  const panelTypes = manifest.activationEvents.filter((e) => e.startsWith('onWebviewPanel:')).map((e) => e.slice('onWebviewPanel:'.length));
+  assert.ok(panelTypes.length >= 4, `activation events: ${manifest.activationEvents.join(', ')}`);
+  for (const t of panelTypes) assert.ok(registered.includes(`serializer:${t}`), `serializer for ${t}`);
   for (const c of ['openSample', 'quantizeLayer', 'showHistogram', 'analyze', 'openAllocation', 'openAccuracy', 'exportQdq', 'openConfig', 'showLog']) {
     assert.ok(registered.includes(`command:quantlens.${c}`), c);
   }
