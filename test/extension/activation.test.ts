@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Module from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const bundle = path.resolve(__dirname, '..', '..', 'dist', 'extension.js');
@@ -46,7 +46,7 @@ test('activate registers the editor, tree, diagnostics and commands without load
   assert.ok(registered.includes('editor:quantlens.modelEditor'));
   assert.ok(registered.includes('tree:quantlens.layers'));
   // every panel view type restores after a window reload (package.json declares its onWebviewPanel event)
-  const manifest = require(path.resolve(__dirname, '..', '..', 'package.json')) as { activationEvents: string[] };
+  const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { activationEvents: string[] };
   const panelTypes = manifest.activationEvents.filter((e) => e.startsWith('onWebviewPanel:')).map((e) => e.slice('onWebviewPanel:'.length));
   assert.ok(panelTypes.length >= 4, `activation events: ${manifest.activationEvents.join(', ')}`);
   for (const t of panelTypes) assert.ok(registered.includes(`serializer:${t}`), `serializer for ${t}`);
