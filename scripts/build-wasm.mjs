@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiles the AssemblyScript kernels (engine/wasm/assembly) twice with the assemblyscript npm package:
 // dist/wasm/kernels-simd.wasm (WASM SIMD) and dist/wasm/kernels-relaxed.wasm (+ relaxed SIMD). Both import
-// their memory so one WebAssembly.Memory serves a whole engine instance. The FP32 GEMM (sgemm.ts) is built
-// on its own the same two ways, importing a shared memory so worker threads can split a product.
+// their memory so one WebAssembly.Memory serves a whole engine instance. The FP32 kernels (entry fp32.ts) are
+// built on their own the same two ways, importing a shared memory so worker threads can split a product.
 import { mkdirSync, statSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import asc from 'assemblyscript/asc';
@@ -15,13 +15,13 @@ mkdirSync(outDir, { recursive: true });
 const newestSource = Math.max(...readdirSync(srcDir).map((f) => statSync(path.join(srcDir, f)).mtimeMs),
   statSync(new URL(import.meta.url).pathname).mtimeMs);
 const common = ['--runtime', 'stub', '--importMemory', '--noAssert', '-O3', '--converge', '--enable', 'simd'];
-const kernels = 'engine/wasm/assembly/index.ts', sgemm = 'engine/wasm/assembly/sgemm.ts';
+const kernels = 'engine/wasm/assembly/index.ts', fp32 = 'engine/wasm/assembly/fp32.ts';
 const shared = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'];
 const builds = [
   ['kernels-simd.wasm', [kernels]],
   ['kernels-relaxed.wasm', [kernels, '--enable', 'relaxed-simd']],
-  ['sgemm-simd.wasm', [sgemm, ...shared]],
-  ['sgemm-relaxed.wasm', [sgemm, ...shared, '--enable', 'relaxed-simd']],
+  ['fp32-simd.wasm', [fp32, ...shared]],
+  ['fp32-relaxed.wasm', [fp32, ...shared, '--enable', 'relaxed-simd']],
 ];
 
 for (const [name, extra] of builds) {

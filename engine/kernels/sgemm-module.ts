@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The FP32 GEMM module (dist/wasm/sgemm-{simd,relaxed}.wasm, built from engine/wasm/assembly/sgemm.ts) in a
+ * The FP32 kernel module (dist/wasm/fp32-{simd,relaxed}.wasm, built from engine/wasm/assembly/fp32.ts) in a
  * shared WebAssembly.Memory, plus worker threads that instantiate the same module on the same memory. A
  * product is split into column (or row) parts: part 0 runs on the calling thread, part t on worker t; they
  * meet again through Atomics on a small control block, so each call stays synchronous for the executor.
@@ -19,15 +19,19 @@ export interface SgemmExports {
   sgemm_work_floats(): number;
   sgemm_f32(m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, work: number): void;
   im2col_f32(x: number, imageStride: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, q0: number, cols: number, dst: number): void;
+  winograd_weights(w: number, m: number, c: number, u: number): void;
+  winograd_conv(x: number, imageStride: number, c: number, h: number, w: number, pt: number, pl: number, oh: number, ow: number,
+    u: number, m: number, bias: number, y: number, yImageStride: number, t0: number, tc: number, v: number, mb: number, work: number): void;
 }
 
 /** Kernel calls a worker can run, by index. */
 export const SGEMM = 0;
 export const IM2COL = 1;
+export const WINOGRAD = 2;
 /** One kernel call: [function index, ...integer arguments]. */
 export type KernelCall = number[];
 
-const FNS = ['sgemm_f32', 'im2col_f32'] as const;
+const FNS = ['sgemm_f32', 'im2col_f32', 'winograd_conv'] as const;
 /**
  * Per worker: [0] job sequence (−1 = exit), [1] finished sequence, [2] status (0 ok, 1 failed), [3] calls,
  * [4] 1 once the worker runs, then the calls from CALLS_AT.
@@ -70,7 +74,7 @@ for (;;) {
 `;
 
 function wasmFile(level: SimdLevel): string {
-  const name = `sgemm-${level}.wasm`;
+  const name = `fp32-${level}.wasm`;
   const candidates = [path.join(__dirname, 'wasm'), path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'dist', 'wasm')];
   for (const c of candidates) if (existsSync(path.join(c, name))) return path.join(c, name);
   throw new QuantLensError('io', `FP32 GEMM kernels not found (looked for ${name} in ${candidates.join(', ')}); run "npm run build"`);

@@ -6,7 +6,7 @@
  * the product into per-thread column parts, and copies C back.
  */
 import { QuantLensError } from '../errors';
-import { IM2COL, SGEMM, SgemmModule } from './sgemm-module';
+import { IM2COL, SGEMM, SgemmModule, WINOGRAD } from './sgemm-module';
 import type { KernelCall } from './sgemm-module';
 import type { SimdLevel } from './wasm-module';
 
@@ -140,6 +140,7 @@ export interface ConvGeometry {
 export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number, wd: Float32Array, M: number, group: number,
   g: ConvGeometry, y: Float32Array, bias?: Float32Array): void {
   const Cg = C / group, Mg = M / group;
+  if (winogradFits(g, Cg, Mg)) { winogradConv(m, xd, N, C, wd, M, group, g, y, bias); return; }
   const inPlane = g.H * g.W, P = g.OH * g.OW, Q = N * P;
   const K = Cg * g.KH * g.KW;
   if (Q === 0 || Mg === 0) return;
@@ -187,4 +188,52 @@ export function convWasm(m: SgemmModule, xd: Float32Array, N: number, C: number,
       }
     }
   }
+}
+
+/** Winograd F(2×2, 3×3) runs 3×3 stride-1 undilated convolutions with enough channels to repay its transforms. */
+function winogradFits(g: ConvGeometry, Cg: number, Mg: number): boolean {
+  return g.KH === 3 && g.KW === 3 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && Cg >= 8 && Mg >= 8
+    && g.OH >= 2 && g.OW >= 2 && process.env.QUANTLENS_WINOGRAD !== '0';
+}
+
+/** Floats of one thread's Winograd buffers (transformed inputs + the 16 product planes): 8 MB. */
+const WINOGRAD_BUDGET = 1 << 21;
+
+/**
+ * The Winograd path of convWasm: weights transformed once per call (they may be overridden between runs),
+ * then tiles in chunks, each thread transforming, multiplying and back-transforming its own tiles straight
+ * into the output in the module's memory.
+ */
+function winogradConv(m: SgemmModule, xd: Float32Array, N: number, C: number, wd: Float32Array, M: number, group: number,
+  g: ConvGeometry, y: Float32Array, bias?: Float32Array): void {
+  const Cg = C / group, Mg = M / group;
+  const inPlane = g.H * g.W, P = g.OH * g.OW, K = Cg * 9;
+  const tiles = N * ((g.OH + 1) >> 1) * ((g.OW + 1) >> 1);
+  const mPad = (Mg + 3) & ~3;
+  const tcMax = Math.min(Math.ceil(tiles / m.threads / 8) * 8, Math.max(8, Math.floor(WINOGRAD_BUDGET / (16 * (Cg + mPad))) & ~7));
+  const threads = threadsFor(m, Mg * Cg * 16 * Math.min(tiles, tcMax * m.threads));
+  m.resetScratch();
+  const px = m.scratch(N * C * inPlane * 4), pw = m.scratch(M * K * 4), pu = m.scratch(16 * Mg * Cg * 4);
+  const py = m.scratch(N * M * P * 4), pb = bias ? m.scratch(M * 4) : 0;
+  const bufs = Array.from({ length: threads }, () => ({
+    v: m.scratch(16 * Cg * tcMax * 4), mb: m.scratch(16 * mPad * tcMax * 4), work: m.scratch(m.workFloats * 4),
+  }));
+  let h = m.heap();
+  h.set(xd.subarray(0, N * C * inPlane), px >> 2);
+  h.set(wd.subarray(0, M * K), pw >> 2);
+  if (bias) h.set(bias.subarray(0, M), pb >> 2);
+  for (let gi = 0; gi < group; gi++) {
+    m.k.winograd_weights(pw + gi * Mg * K * 4, Mg, Cg, pu);
+    const xg = px + gi * Cg * inPlane * 4, yg = py + gi * Mg * P * 4, bg = bias ? pb + gi * Mg * 4 : 0;
+    for (let t0 = 0; t0 < tiles; t0 += tcMax * threads) {
+      const parts: KernelCall[][] = [];
+      for (let t = 0, s = t0; t < threads && s < tiles; t++, s += tcMax) {
+        const b = bufs[t];
+        parts.push([[WINOGRAD, xg, C * inPlane, Cg, g.H, g.W, g.ph, g.pw, g.OH, g.OW, pu, Mg, bg, yg, M * P, s, Math.min(tcMax, tiles - s), b.v, b.mb, b.work]]);
+      }
+      m.parallel(parts);
+    }
+  }
+  h = m.heap();
+  y.set(h.subarray(py >> 2, (py >> 2) + N * M * P));
 }

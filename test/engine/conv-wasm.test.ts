@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Conv lowered and multiplied inside the WASM kernels (im2col over several images) equals the TypeScript
-// lowering + GEMM on awkward geometries: strides, dilations, asymmetric padding, groups, 1-D, taps that fall
-// entirely outside the image, several images per column chunk — within float32 rounding.
+// Conv lowered and multiplied inside the WASM kernels (im2col over several images; Winograd F(2×2, 3×3) for 3×3
+// stride-1 layers) equals the TypeScript lowering + GEMM on awkward geometries: strides, dilations, asymmetric
+// padding, groups, 1-D, taps that fall entirely outside the image, partial Winograd tiles, several images per
+// chunk — within float32 rounding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { convForward } from '../../engine/ops/conv';
@@ -31,6 +32,11 @@ const CASES: Case[] = [
   { N: 2, C: 3, M: 7, group: 1, inSize: [19], kernel: [5], strides: [2], dilations: [2], padBegin: [3], padEnd: [1] },
   { N: 5, C: 64, M: 70, group: 1, inSize: [7, 7], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], padEnd: [1, 1] },
   { N: 1, C: 3, M: 8, group: 1, inSize: [40, 33], kernel: [7, 7], strides: [2, 2], dilations: [1, 1], padBegin: [3, 3], padEnd: [3, 3] },
+  // Winograd F(2×2, 3×3): odd output sizes (partial tiles), one-sided padding, groups, many tiles per thread
+  { N: 2, C: 16, M: 9, group: 1, inSize: [8, 9], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [1, 0], padEnd: [1, 0] },
+  { N: 3, C: 32, M: 24, group: 2, inSize: [5, 5], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], padEnd: [1, 1] },
+  { N: 1, C: 8, M: 8, group: 1, inSize: [4, 3], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [0, 0], padEnd: [0, 1] },
+  { N: 4, C: 24, M: 40, group: 1, inSize: [29, 31], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], padEnd: [1, 1] },
 ];
 
 test('WASM conv equals the TypeScript lowering on awkward geometries (float32 rounding)', () => {

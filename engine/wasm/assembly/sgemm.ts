@@ -4,19 +4,13 @@
 // a multiple of NR columns and whose row count is padded to a multiple of MR. Cache-blocked like a BLIS GEMM:
 // a KC×NC panel of B and an MC×KC block of A are packed, then a 4×8 register tile (eight f32x4 accumulators)
 // runs over them. The relaxed build multiplies-adds with relaxed_madd (fused on x86 with FMA); the plain build
-// with mul + add. Built as its own module with a shared memory (scripts/build-wasm.mjs): engine/kernels/
-// sgemm-module.ts runs it on this thread and on worker threads, each on its own columns of C.
+// with mul + add. Part of the FP32 module (entry fp32.ts).
 
 const MR = 4;
 const NR = 8;
 const KC = 256;
 const MC = 128;
 const NC = 2048;
-
-/** First byte the TypeScript allocator may use. */
-export function heap_base(): usize {
-  return __heap_base;
-}
 
 /** Floats of work memory sgemm_f32 needs (packed A block + packed B panel). */
 export function sgemm_work_floats(): i32 {
