@@ -58,18 +58,34 @@ export function sgemm_f32(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, 
 
 /** A[ic.., pc..] as MR-row strips, k-major inside a strip (ap[p·MR + r]), rows beyond mc zero. */
 function packA(a: usize, rs: i32, cs: i32, ic: i32, pc: i32, mc: i32, kc: i32, out: usize): void {
-  const csB = <usize>cs * 4;
+  const csB = <usize>cs * 4, rsB = <usize>rs * 4;
   for (let ir = 0; ir < mc; ir += MR) {
     const base = out + <usize>ir * <usize>kc * 4;
+    let p0 = 0;
+    if (cs == 1 && ir + MR <= mc) {
+      // row-major A: four rows × four k per step, transposed in registers
+      const r0 = a + (<usize>(ic + ir) * <usize>rs + <usize>pc) * 4, r1 = r0 + rsB, r2 = r1 + rsB, r3 = r2 + rsB;
+      for (; p0 + 4 <= kc; p0 += 4) {
+        const o = <usize>p0 * 4;
+        const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        const d = base + <usize>p0 * MR * 4;
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      }
+    }
     for (let r = 0; r < MR; r++) {
       const row = ir + r;
-      let o = base + <usize>r * 4;
+      let o = base + (<usize>p0 * MR + <usize>r) * 4;
       if (row >= mc) {
-        for (let p = 0; p < kc; p++, o += MR * 4) store<f32>(o, 0);
+        for (let p = p0; p < kc; p++, o += MR * 4) store<f32>(o, 0);
         continue;
       }
-      let src = a + (<usize>(ic + row) * <usize>rs + <usize>pc * <usize>cs) * 4;
-      for (let p = 0; p < kc; p++, o += MR * 4, src += csB) store<f32>(o, load<f32>(src));
+      let src = a + (<usize>(ic + row) * <usize>rs + <usize>(pc + p0) * <usize>cs) * 4;
+      for (let p = p0; p < kc; p++, o += MR * 4, src += csB) store<f32>(o, load<f32>(src));
     }
   }
 }

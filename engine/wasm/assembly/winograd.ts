@@ -9,7 +9,23 @@ import { sgemm_f32 } from './sgemm';
 /** u[ξ][m][c] (ξ = 4·i + j) = (G·w[m][c]·Gᵀ)[i][j] for 3×3 weights w[m][c][3][3]. */
 export function winograd_weights(w: usize, m: i32, c: i32, u: usize): void {
   const plane = <usize>m * <usize>c * 4;
-  for (let i = 0; i < m * c; i++) {
+  const pairs = m * c;
+  let i = 0;
+  // four (m, c) pairs per step, lanes = pairs (u is linear in m·c + c, so each ξ gets one quad store)
+  for (; i + 4 <= pairs; i += 4) {
+    const g = w + <usize>i * 36;
+    const g0 = gather(g, 0), g1 = gather(g, 1), g2 = gather(g, 2), g3 = gather(g, 3), g4 = gather(g, 4);
+    const g5 = gather(g, 5), g6 = gather(g, 6), g7 = gather(g, 7), g8 = gather(g, 8);
+    const half = f32x4.splat(0.5);
+    const o = u + <usize>i * 4;
+    gRow(g0, g1, g2, o, plane);
+    gRow(f32x4.mul(f32x4.add(f32x4.add(g0, g3), g6), half), f32x4.mul(f32x4.add(f32x4.add(g1, g4), g7), half),
+      f32x4.mul(f32x4.add(f32x4.add(g2, g5), g8), half), o + 4 * plane, plane);
+    gRow(f32x4.mul(f32x4.add(f32x4.sub(g0, g3), g6), half), f32x4.mul(f32x4.add(f32x4.sub(g1, g4), g7), half),
+      f32x4.mul(f32x4.add(f32x4.sub(g2, g5), g8), half), o + 8 * plane, plane);
+    gRow(g6, g7, g8, o + 12 * plane, plane);
+  }
+  for (; i < pairs; i++) {
     const g = w + <usize>i * 36;
     // G·g: rows h0 = g0, h1 = (g0 + g1 + g2)/2, h2 = (g0 − g1 + g2)/2, h3 = g2 (each a 3-vector)
     for (let r = 0; r < 4; r++) {
@@ -29,6 +45,21 @@ export function winograd_weights(w: usize, m: i32, c: i32, u: usize): void {
       store<f32>(o + 3 * plane, h2);
     }
   }
+}
+
+/** Tap k of four consecutive 3×3 kernels (9 floats each) from g, as one quad. */
+@inline function gather(g: usize, k: i32): v128 {
+  const p = g + <usize>k * 4;
+  return f32x4(load<f32>(p), load<f32>(p, 36), load<f32>(p, 72), load<f32>(p, 108));
+}
+
+/** One row h of G·g times Gᵀ: [h0, (h0 + h1 + h2)/2, (h0 − h1 + h2)/2, h2], quads over four pairs. */
+@inline function gRow(h0: v128, h1: v128, h2: v128, o: usize, plane: usize): void {
+  const half = f32x4.splat(0.5);
+  v128.store(o, h0);
+  v128.store(o + plane, f32x4.mul(f32x4.add(f32x4.add(h0, h1), h2), half));
+  v128.store(o + 2 * plane, f32x4.mul(f32x4.add(f32x4.sub(h0, h1), h2), half));
+  v128.store(o + 3 * plane, h2);
 }
 
 /** One input-row quad of a patch: 4 taps from row iy at columns ix..ix+3, zero outside the image. */
