@@ -19,7 +19,7 @@ export interface SgemmExports {
   sgemm_work_floats(): number;
   sgemm_f32(m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, work: number): void;
   im2col_f32(x: number, imageStride: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, q0: number, cols: number, dst: number): void;
-  winograd_weights(w: number, m: number, c: number, u: number): void;
+  winograd_weights(w: number, pairs: number, p0: number, p1: number, u: number): void;
   winograd_conv(x: number, imageStride: number, c: number, h: number, w: number, pt: number, pl: number, oh: number, ow: number,
     u: number, m: number, bias: number, y: number, yImageStride: number, t0: number, tc: number, v: number, mb: number, work: number): void;
 }
@@ -28,10 +28,11 @@ export interface SgemmExports {
 export const SGEMM = 0;
 export const IM2COL = 1;
 export const WINOGRAD = 2;
+export const WINOGRAD_WEIGHTS = 3;
 /** One kernel call: [function index, ...integer arguments]. */
 export type KernelCall = number[];
 
-const FNS = ['sgemm_f32', 'im2col_f32', 'winograd_conv'] as const;
+const FNS = ['sgemm_f32', 'im2col_f32', 'winograd_conv', 'winograd_weights'] as const;
 /**
  * Per worker: [0] job sequence (−1 = exit), [1] finished sequence, [2] status (0 ok, 1 failed), [3] calls,
  * [4] 1 once the worker runs, then the calls from CALLS_AT.

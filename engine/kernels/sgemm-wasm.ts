@@ -6,7 +6,7 @@
  * the product into per-thread column parts, and copies C back.
  */
 import { QuantLensError } from '../errors';
-import { IM2COL, SGEMM, SgemmModule, WINOGRAD } from './sgemm-module';
+import { IM2COL, SGEMM, SgemmModule, WINOGRAD, WINOGRAD_WEIGHTS } from './sgemm-module';
 import type { KernelCall } from './sgemm-module';
 import type { SimdLevel } from './wasm-module';
 
@@ -223,7 +223,8 @@ function winogradConv(m: SgemmModule, xd: Float32Array, N: number, C: number, wd
   h.set(wd.subarray(0, M * K), pw >> 2);
   if (bias) h.set(bias.subarray(0, M), pb >> 2);
   for (let gi = 0; gi < group; gi++) {
-    m.k.winograd_weights(pw + gi * Mg * K * 4, Mg, Cg, pu);
+    const pairs = Mg * Cg;
+    m.parallel(splitColumns(pairs, threadsFor(m, pairs * 64)).map(([p0, p1]) => [[WINOGRAD_WEIGHTS, pw + gi * Mg * K * 4, pairs, p0, p1, pu]]));
     const xg = px + gi * Cg * inPlane * 4, yg = py + gi * Mg * P * 4, bg = bias ? pb + gi * Mg * 4 : 0;
     for (let t0 = 0; t0 < tiles; t0 += tcMax * threads) {
       const parts: KernelCall[][] = [];

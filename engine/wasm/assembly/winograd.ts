@@ -6,13 +6,15 @@
 // subtract and halve, so the rounding stays within a few ulp of the direct sum.
 import { sgemm_f32 } from './sgemm';
 
-/** u[ξ][m][c] (ξ = 4·i + j) = (G·w[m][c]·Gᵀ)[i][j] for 3×3 weights w[m][c][3][3]. */
-export function winograd_weights(w: usize, m: i32, c: i32, u: usize): void {
-  const plane = <usize>m * <usize>c * 4;
-  const pairs = m * c;
-  let i = 0;
+/**
+ * u[ξ][p] (ξ = 4·i + j) = (G·w[p]·Gᵀ)[i][j] for the 3×3 kernels p ∈ [p0, p1) of w (pairs kernels in all,
+ * p = output channel · input channels + input channel), so threads can split one transform.
+ */
+export function winograd_weights(w: usize, pairs: i32, p0: i32, p1: i32, u: usize): void {
+  const plane = <usize>pairs * 4;
+  let i = p0;
   // four (m, c) pairs per step, lanes = pairs (u is linear in m·c + c, so each ξ gets one quad store)
-  for (; i + 4 <= pairs; i += 4) {
+  for (; i + 4 <= p1; i += 4) {
     const g = w + <usize>i * 36;
     const g0 = gather(g, 0), g1 = gather(g, 1), g2 = gather(g, 2), g3 = gather(g, 3), g4 = gather(g, 4);
     const g5 = gather(g, 5), g6 = gather(g, 6), g7 = gather(g, 7), g8 = gather(g, 8);
@@ -25,7 +27,7 @@ export function winograd_weights(w: usize, m: i32, c: i32, u: usize): void {
       f32x4.mul(f32x4.add(f32x4.sub(g2, g5), g8), half), o + 8 * plane, plane);
     gRow(g6, g7, g8, o + 12 * plane, plane);
   }
-  for (; i < pairs; i++) {
+  for (; i < p1; i++) {
     const g = w + <usize>i * 36;
     // G·g: rows h0 = g0, h1 = (g0 + g1 + g2)/2, h2 = (g0 − g1 + g2)/2, h3 = g2 (each a 3-vector)
     for (let r = 0; r < 4; r++) {
