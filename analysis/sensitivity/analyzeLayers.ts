@@ -44,7 +44,7 @@ export interface AnalyzeLayersOptions {
   perturbationSamples?: number;
   /** Samples used by the Hessian trace (default 8; rounded up to whole batches). */
   hessianSamples?: number;
-  /** Where downstream forward passes run (default onnxruntime; see downstream.ts). */
+  /** Where downstream forward passes run (default engine; see downstream.ts). */
   backend?: BackendName;
   /** Memory for cached FP32 frontier values (default 512 MB); fewer perturbation samples when exceeded. */
   cacheBytes?: number;
@@ -251,7 +251,7 @@ export async function analyzeLayers(model: Model, modelBytes: Uint8Array, file: 
 
     // 3 + 4. perturbation and Hessian trace, layer by layer, on the downstream part fed the cached frontier
     let perturbationSamples = 0, hessianSamples = 0, engineMs = 0;
-    const backend: BackendName = opts.backend ?? 'onnxruntime';
+    const backend: BackendName = opts.backend ?? 'engine';
     if (needsFrontier && cached.length) {
       if (methods.has('perturbation') && cachedSamples < Math.min(source.sampleCount, opts.perturbationSamples ?? Infinity)) {
         warnings.push(`perturbation used the first ${cachedSamples} samples: caching more FP32 activations would exceed ${Math.round(cacheCap / 2 ** 20)} MB`);

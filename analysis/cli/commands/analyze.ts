@@ -120,7 +120,7 @@ export function register(program: Command): void {
     .addOption(new Option('--batch-size <N>', 'calibration batch size (default 8)').argParser(int('--batch-size')))
     .addOption(new Option('--perturbation-samples <N>', 'samples used for perturbation (default all)').argParser(int('--perturbation-samples')))
     .addOption(new Option('--hessian-samples <N>', 'samples used by the Hessian trace (default 8)').argParser(int('--hessian-samples')))
-    .addOption(new Option('--backend <NAME>', 'where perturbation/Hessian forward passes run (default onnxruntime)').choices(['onnxruntime', 'engine']))
+    .addOption(new Option('--backend <NAME>', 'where perturbation/Hessian forward passes run (default engine)').choices(['engine', 'onnxruntime']))
     .addOption(new Option('--probes <N>', 'max Hutchinson probes per layer (default 16)').argParser(int('--probes')))
     .addOption(new Option('--target-error <X>', 'stop probing at this relative standard error (default 0.1)').argParser(positive('--target-error')))
     .addOption(new Option('--rows <N>', 'input rows kept per layer for the layer Hessian (default 256)').argParser(int('--rows')))
