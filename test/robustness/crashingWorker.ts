@@ -11,11 +11,16 @@ const port = parentPort;
 if (port) {
   const mode = process.env.QUANTLENS_TEST_CRASH === 'exit' ? 'exit' : 'throw';
   const post = port.postMessage.bind(port);
-  let armed = true;
+  let armed = true, crashing = false;
   port.postMessage = (m: unknown) => {
+    const type = (m as { type?: string })?.type;
+    // A job that finishes before the timer fires (fast engine passes never yield) must not answer first:
+    // once the crash is scheduled, the worker's reply is held back, so the crash is always what the host sees.
+    if (crashing && type !== 'progress') return;
     post(m);
-    if (!armed || (m as { type?: string })?.type !== 'progress') return;
+    if (!armed || type !== 'progress') return;
     armed = false;
+    crashing = true;
     setTimeout(() => {
       if (mode === 'exit') process.exit(70);
       throw new Error('simulated worker crash mid-analysis');
