@@ -115,7 +115,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   let log = '';
   const child: ChildProcess = spawn(process.execPath, [ENTRY, ...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
     '--disable-telemetry', '--disable-update-check', ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
-    '--ignore-last-opened', workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--ignore-last-opened', workspace], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -127,7 +127,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`code-server did not answer on ${url} within 60 s:\n${log}`); }
+    if (Date.now() > deadline) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } throw new Error(`code-server did not answer on ${url} within 60 s:\n${log}`); }
     await new Promise((r) => setTimeout(r, 250));
   }
 
@@ -135,13 +135,17 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
     url, port, workspace, userDataDir, extensionsDir,
     output: () => log,
     async stop() {
+      // code-server runs in its own process group: stopping the group also ends the extension host and the
+      // file watcher, which would otherwise still write into user-data while it is being removed.
+      const signalGroup = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* already gone */ } };
       if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        signalGroup('SIGTERM');
+        const killer = setTimeout(() => signalGroup('SIGKILL'), 5_000);
         await exited;
         clearTimeout(killer);
       }
-      rmSync(root, { recursive: true, force: true });
+      signalGroup('SIGKILL');
+      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
