@@ -11,11 +11,22 @@ import type { KernelPath, LayerQuantConfig } from './quant-types';
 /** Runs one node: inputs in node-input order (undefined for omitted optionals), outputs in node-output order. */
 export type NodeRunner = (inputs: (Tensor | undefined)[]) => Tensor[];
 
+/** A per-output-channel affine (a folded BatchNormalization) and a clamp (ReLU, Clip) on a node's FP32 output. */
+export interface OutputEpilogue {
+  affine?: { k: ArrayLike<number>; b: ArrayLike<number> };
+  clamp?: { lo: number; hi: number };
+}
+
 export interface QuantizedNode {
   run: NodeRunner;
   path: KernelPath;
   /** Packed weight bytes actually held by the kernel (for size reports). */
   packedBytes: number;
+  /**
+   * A runner that applies `e` inside the kernel's own epilogue (no extra pass over the output), or null when this
+   * node cannot (the executor then applies it in a separate pass). Called at compile time.
+   */
+  fuseEpilogue?: (e: OutputEpilogue) => NodeRunner | null;
 }
 
 export interface QuantizedNodeRequest {

@@ -97,7 +97,7 @@ function bindQuantized(node: Node, impl: OpFactory, opset: number, consts: (Tens
     const q = factory({ node, config: cfg, constants: consts, opset, inputShapes: node.inputs.map((v) => (v === '' ? undefined : shapeOf(v))) });
     if (q) {
       const captured = new Set(node.inputs.filter((v, j) => v !== '' && consts[j] !== undefined));
-      return { node, run: q.run, path: q.path, packedBytes: q.packedBytes, captured };
+      return { node, run: q.run, path: q.path, packedBytes: q.packedBytes, captured, fuseEpilogue: q.fuseEpilogue };
     }
   }
   const fp32 = impl(node, { opset, constants: consts });

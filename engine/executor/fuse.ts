@@ -26,6 +26,8 @@ export interface FusedChain {
   output: string;
   /** Runs the head on its inputs and returns [final output]. */
   run: NodeRunner;
+  /** The affine and activation run inside the head's integer kernel epilogue (else in a pass after it). */
+  inKernel: boolean;
 }
 
 type Act =
@@ -150,15 +152,18 @@ export function findFusions(nodes: CompiledNode[], constants: ReadonlyMap<string
     const output = memberNodes[memberNodes.length - 1].node.outputs[0];
     const intermediates = [hn.outputs[0], ...memberNodes.slice(0, -1).map((m) => m.node.outputs[0])];
     const headRun = head.run;
-    const run: NodeRunner = (inputs) => {
+    // ReLU/Clip after an integer kernel: the affine and the clamp run inside the kernel's own SIMD epilogue
+    const clamp = act?.kind === 'relu' ? { lo: 0, hi: Infinity } : act?.kind === 'clip' ? { lo: act.lo, hi: act.hi } : undefined;
+    const native = head.fuseEpilogue && (!act || clamp) ? head.fuseEpilogue({ affine: aff ?? undefined, clamp }) : null;
+    const run: NodeRunner = native ?? ((inputs) => {
       const t = headRun(inputs)[0];
       if (t.data instanceof Float32Array && applyEpilogue(t.data, t.dims, aff, act)) return [t];
       // an unexpected dtype or channel count: the member ops run as compiled (and report their own errors)
       let cur = t;
       for (const m of memberNodes) cur = m.run(m.node.inputs.map((v, j) => (j === 0 ? cur : v === '' ? undefined : constants.get(v))))[0];
       return [cur];
-    };
-    chains.set(hi, { head: hi, members, intermediates, params, output, run });
+    });
+    chains.set(hi, { head: hi, members, intermediates, params, output, run, inKernel: native !== null });
   });
   return chains;
 }

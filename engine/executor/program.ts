@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The compiled program and the run options/results: the types of the engine's public API. */
 import type { Dim, DType, Graph, Node, Tensor } from '../ir';
-import type { NodeRunner, QuantizedNodeFactory } from '../kernel-api';
+import type { NodeRunner, QuantizedNode, QuantizedNodeFactory } from '../kernel-api';
 import type { Arena } from '../ops/arena';
 import type { KernelPath } from '../quant-types';
 import type { FusedChain } from './fuse';
@@ -26,6 +26,8 @@ export interface CompiledNode {
   packedBytes: number;
   /** Constant inputs the node captured at compile time (a weight override of these needs a recompile). */
   captured: Set<string>;
+  /** The quantized kernel's own fused epilogue, when it has one (see QuantizedNode.fuseEpilogue). */
+  fuseEpilogue?: QuantizedNode['fuseEpilogue'];
 }
 
 /** A node evaluated at compile time because all its inputs are constants; re-run when a weight override reaches it. */

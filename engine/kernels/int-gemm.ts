@@ -96,9 +96,13 @@ export interface ActQuant {
   signed: boolean;
 }
 
-/** Dequantize to FP32 with scale[c] = sa·sw[c], or requantize to output codes with mult[c] = sa·sw[c]/sy. */
+/**
+ * Dequantize to FP32 with scale[c] = sa·sw[c], or requantize to output codes with mult[c] = sa·sw[c]/sy. A
+ * dequantizing epilogue can also apply a fused per-channel affine (BatchNormalization: f32 k[c], b[c] in kernel
+ * memory) and a clamp (ReLU, Clip).
+ */
 export type Epilogue =
-  | { kind: 'dequant'; scalePtr: number }
+  | { kind: 'dequant'; scalePtr: number; affine?: { kPtr: number; bPtr: number }; clamp?: { lo: number; hi: number } }
   | { kind: 'requant'; multPtr: number; zy: number; qmin: number; qmax: number };
 
 /** How activation codes are stored for a kernel: byte = (code & 0xFF) ^ flip, zero point and sign in that encoding. */
@@ -133,7 +137,9 @@ function finish(mod: KernelModule, w: IntWeights, c: number, m: number, n: numbe
   const bias = biasPtr ? biasPtr + off : 0;
   const ar = actRows ? 1 : 0;
   if (epi.kind === 'dequant') {
-    mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar);
+    const aff = epi.affine, cl = epi.clamp;
+    mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar,
+      aff ? aff.kPtr + off : 0, aff ? aff.bPtr + off : 0, cl ? 1 : 0, cl ? cl.lo : 0, cl ? cl.hi : 0);
   } else {
     mod.k.finish_requant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn, ar);
   }

@@ -28,7 +28,8 @@ export interface KernelExports {
   unpack_lowbit(w: number, np: number, kp: number, bits: number, dst: number): void;
   gemm_lowbit_relaxed(a: number, m: number, kp: number, w: number, np: number, bits: number, c: number, ldc: number): void;
   lowbit_signed_activations(): number;
-  finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number): void;
+  finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number,
+    affK: number, affB: number, clamp: number, lo: number, hi: number): void;
   finish_requant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number, actRows: number): void;
   decode_cols(packed: number, colBytes: number, bits: number, n0: number, ncols: number, k: number, kp: number, lut: number, scales: number, zps: number, nb: number, bs: number, dst: number): void;
   gemm_f32(x: number, m: number, kp: number, wdec: number, ncols: number, out: number, ldo: number, n0: number): void;

@@ -57,6 +57,61 @@ function pool(x: ArrayLike<number>, planes: number, win: Window, mode: Reduce, i
   return { y, idx };
 }
 
+/** First and one-past-last kernel tap whose input index start + i·d lies in [0, size). */
+function tapRange(start: number, k: number, d: number, size: number): [number, number] {
+  const lo = start >= 0 ? 0 : Math.ceil(-start / d);
+  const hi = Math.min(k, Math.floor((size - 1 - start) / d) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * The common case on its own path: float32 NCHW input, no Indices output. Bounds are resolved per output row and
+ * column instead of per tap, and the result is written straight into float32 (max is exact; an average is summed in
+ * float64 and rounded once, as the general path does).
+ */
+function pool2dFloat(x: Float32Array, planes: number, win: Window, mode: Reduce, includePad: boolean): Float32Array {
+  const [H, W] = win.inSize, [OH, OW] = win.out, [KH, KW] = win.kernel, [SH, SW] = win.strides, [DH, DW] = win.dilations;
+  const [PH, PW] = win.padBegin;
+  const y = new Float32Array(planes * OH * OW);
+  const colLo = new Int32Array(OW), colHi = new Int32Array(OW), colPad = new Int32Array(OW);
+  const axW: Axis = { inSize: W, out: OW, k: KW, s: SW, d: DW, pb: PW, pe: win.padEnd[1] };
+  const axH: Axis = { inSize: H, out: OH, k: KH, s: SH, d: DH, pb: PH, pe: win.padEnd[0] };
+  for (let ow = 0; ow < OW; ow++) {
+    const w0 = ow * SW - PW;
+    [colLo[ow], colHi[ow]] = tapRange(w0, KW, DW, W);
+    colPad[ow] = padCount(w0, axW);
+  }
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      const [i0, i1] = tapRange(h0, KH, DH, H);
+      const rowPad = includePad ? padCount(h0, axH) : 0;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = ow * SW - PW, j0 = colLo[ow], j1 = colHi[ow];
+        if (mode === 'max') {
+          // seeded with the first tap, as the general path takes it even when it is NaN
+          let best = i0 < i1 && j0 < j1 ? x[base + (h0 + i0 * DH) * W + w0 + j0 * DW] : -Infinity;
+          for (let i = i0; i < i1; i++) {
+            const row = base + (h0 + i * DH) * W + w0;
+            for (let j = j0; j < j1; j++) { const v = x[row + j * DW]; if (v > best) best = v; }
+          }
+          y[o] = best;
+        } else {
+          let sum = 0;
+          for (let i = i0; i < i1; i++) {
+            const row = base + (h0 + i * DH) * W + w0;
+            for (let j = j0; j < j1; j++) sum += x[row + j * DW];
+          }
+          y[o] = sum / (includePad ? rowPad * colPad[ow] : (i1 - i0) * (j1 - j0));
+        }
+      }
+    }
+  }
+  return y;
+}
+
 /** Window positions inside input + padding (count_include_pad divisor), as onnxruntime counts them. */
 function padCount(start: number, ax: Axis): number {
   const limit = ax.inSize + ax.pe;
@@ -78,10 +133,14 @@ function poolOp(mode: Reduce): OpFactory {
       if (x.dims.length < 3 || x.dims.length > 5) throw new QuantLensError('shape', `${what}: input rank ${x.dims.length} (1-D to 3-D pooling supported)`);
       const win = resolveWindow(wa, x.dims.slice(2), wa.kernel!, what);
       const planes = x.dims[0] * x.dims[1];
-      const { y, idx } = pool(numbers(x), planes, win, mode, includePad);
       const dims = [x.dims[0], x.dims[1], ...win.out];
+      const wantIdx = mode === 'max' && (node.outputs[1] ?? '') !== '';
+      if (x.data instanceof Float32Array && x.dims.length === 4 && !wantIdx) {
+        return [{ dtype: x.dtype, dims, data: pool2dFloat(x.data, planes, win, mode, includePad) }];
+      }
+      const { y, idx } = pool(numbers(x), planes, win, mode, includePad);
       const out: Tensor[] = [toTensor(x, dims, y)];
-      if (mode === 'max' && (node.outputs[1] ?? '') !== '') out.push(fromNumbers('int64', dims, idx));
+      if (wantIdx) out.push(fromNumbers('int64', dims, idx));
       return out;
     };
   };
@@ -92,13 +151,33 @@ function toTensor(like: Tensor, dims: number[], v: Float64Array): Tensor {
   return { dtype: like.dtype, dims, data: Float32Array.from(v) };
 }
 
+/** Global max/average of float32 planes (sums in float64, one rounding, as the general path). */
+function globalFloat(x: Float32Array, planes: number, size: number, mode: Reduce): Float32Array {
+  const y = new Float32Array(planes);
+  for (let p = 0, i = 0; p < planes; p++) {
+    const e = i + size;
+    if (mode === 'max') {
+      let m = -Infinity;
+      for (; i < e; i++) { const v = x[i]; if (v > m) m = v; }
+      y[p] = m;
+    } else {
+      let sum = 0;
+      for (; i < e; i++) sum += x[i];
+      y[p] = sum / size;
+    }
+  }
+  return y;
+}
+
 function globalOp(mode: Reduce): OpFactory {
   return (node) => (inputs) => {
     const x = need(inputs, 0, node);
     if (x.dims.length < 2) throw new QuantLensError('shape', `${node.opType} node '${node.name}': input rank ${x.dims.length}`);
     const planes = x.dims[0] * x.dims[1], size = elementCount(x.dims.slice(2));
+    const outDims = [x.dims[0], x.dims[1], ...x.dims.slice(2).map(() => 1)];
+    if (x.data instanceof Float32Array) return [{ dtype: x.dtype, dims: outDims, data: globalFloat(x.data, planes, size, mode) }];
     const v = numbers(x);
-    const out = zeros(x.dtype, [x.dims[0], x.dims[1], ...x.dims.slice(2).map(() => 1)]);
+    const out = zeros(x.dtype, outDims);
     const res = new Float64Array(planes);
     for (let p = 0; p < planes; p++) {
       let acc = mode === 'max' ? -Infinity : 0;

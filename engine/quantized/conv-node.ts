@@ -6,12 +6,12 @@
  */
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
-import type { QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
+import type { NodeRunner, OutputEpilogue, QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
 import type { KernelModule } from '../kernels/wasm-module';
 import { convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
 import { decodeGemm } from '../kernels/decode-gemm';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
-import { codesToFloat, planIntEpilogue } from './epilogue-plan';
+import { codesToFloat, planIntEpilogue, type IntEpiloguePlan } from './epilogue-plan';
 
 function ints(req: QuantizedNodeRequest, name: string): number[] | undefined {
   const a = req.node.attrs[name];
@@ -87,9 +87,9 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
   if (!prep) return null;
   const bConst = req.constants[2];
   const bias = bConst && bConst.data instanceof Float32Array && bConst.data.length === prep.n ? Float32Array.from(bConst.data) : undefined;
-  const intPlan = prep.kind === 'int' && act ? planIntEpilogue(mod, act, prep.colScale, 1, bias, outAct) : undefined;
+  const basePlan = prep.kind === 'int' && act ? planIntEpilogue(mod, act, prep.colScale, 1, bias, outAct) : undefined;
 
-  const run = (inputs: (Tensor | undefined)[]): Tensor[] => {
+  const makeRun = (intPlan: IntEpiloguePlan | undefined) => (inputs: (Tensor | undefined)[]): Tensor[] => {
     const xt = inputs[0];
     if (!xt || !(xt.data instanceof Float32Array)) throw new QuantLensError('unsupported-op', `node ${node.name}: quantized Conv needs a float32 input`);
     const g = convGeometry(req, xt.dims, q.dims);
@@ -134,5 +134,21 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
     if (post) fakeQuantInPlace(out, post);
     return [{ dtype: 'float32', dims: outDims, data: out }];
   };
-  return { run, path: prep.path, packedBytes: prep.w.packedBytes };
+
+  // The epilogue can take a fused affine and clamp only when nothing else runs after it: FP32 output, bias in int32
+  // (or none), no output fake-quant.
+  const fuseEpilogue = (e: OutputEpilogue): NodeRunner | null => {
+    const p = basePlan;
+    const biasInKernel = (node.inputs[2] ?? '') === '' || (p?.biasPtr ?? 0) !== 0;
+    if (!p || p.epi.kind !== 'dequant' || p.fp32Bias || p.postFakeQuant || p.outQuant || !biasInKernel) return null;
+    if (e.affine && (e.affine.k.length !== prep.n || e.affine.b.length !== prep.n)) return null;
+    let affine: { kPtr: number; bPtr: number } | undefined;
+    if (e.affine) {
+      affine = { kPtr: mod.alloc(prep.n * 4), bPtr: mod.alloc(prep.n * 4) };
+      mod.put(affine.kPtr, Float32Array.from(e.affine.k));
+      mod.put(affine.bPtr, Float32Array.from(e.affine.b));
+    }
+    return makeRun({ ...p, epi: { ...p.epi, affine, clamp: e.clamp } });
+  };
+  return { run: makeRun(basePlan), path: prep.path, packedBytes: prep.w.packedBytes, fuseEpilogue };
 }

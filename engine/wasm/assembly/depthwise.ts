@@ -4,6 +4,7 @@
 // into a padded plane (pad value = za, so padding contributes zero). Stride 1 runs 8 (or 4) output pixels at
 // once with int16 operands and i32x4.extmul; other strides run scalar. The epilogue then needs no zero-point
 // terms. Scalar twin: engine/kernels/reference.ts (depthwiseRef).
+import { copyBytes, fillBytes } from './bytes';
 
 /**
  * x: c planes of h×w activation bytes (unsigned when signedX = 0); wts: c rows of kh·kw signed weight bytes
@@ -17,9 +18,9 @@ export function depthwise_conv(x: usize, c: i32, h: i32, w: i32, signedX: i32, z
   const vza = i16x8.splat(<i16>za);
   for (let ch = 0; ch < c; ch++) {
     // padded copy of the plane
-    memory.fill(pad, padByte, <usize>(ph * pw + 16));
+    fillBytes(pad, padByte, ph * pw + 16);
     const plane = x + <usize>ch * <usize>(h * w);
-    for (let y = 0; y < h; y++) memory.copy(pad + <usize>((y + pt) * pw + pl), plane + <usize>(y * w), <usize>w);
+    for (let y = 0; y < h; y++) copyBytes(pad + <usize>((y + pt) * pw + pl), plane + <usize>(y * w), w);
     const o = out + <usize>ch * <usize>(oh * ow) * 4;
     const wc = wts + <usize>ch * <usize>wstride;
     const z = load<i32>(zw + <usize>ch * 4);

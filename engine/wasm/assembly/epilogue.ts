@@ -43,18 +43,31 @@
   return actRows ? v128.load(f + <usize>j * 4) : f32x4.splat(load<f32>(f + <usize>i * 4));
 }
 
-/** out[i·os_m + j·os_n] = f32(acc)·scale[channel] (FP32 result of a dequantized integer GEMM). */
+/**
+ * out[i·os_m + j·os_n] = f32(acc)·scale[channel] (FP32 result of a dequantized integer GEMM). A fused
+ * BatchNormalization and ReLU/Clip that follow the node ride along: affK ≠ 0 applies v·affK[c] + affB[c]
+ * (f32), clamp ≠ 0 bounds v to [lo, hi] as `v < lo ? lo : v > hi ? hi : v` (pmax/pmin: NaN becomes lo).
+ */
 export function finish_dequant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSum: usize, za: i32, wSum: usize,
-  zw: usize, gain: i32, bias: usize, scale: usize, out: usize, osm: i32, osn: i32, actRows: i32): void {
+  zw: usize, gain: i32, bias: usize, scale: usize, out: usize, osm: i32, osn: i32, actRows: i32,
+  affK: usize, affB: usize, clamp: i32, lo: f32, hi: f32): void {
   const n4 = osn == 1 ? n & ~3 : 0;
+  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n4; j += 4) {
       const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
-      v128.store(out + <usize>(i * osm + j) * 4, f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(scale, i, j, actRows)));
+      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(scale, i, j, actRows));
+      if (affK) v = f32x4.add(f32x4.mul(v, factor4(affK, i, j, actRows)), factor4(affB, i, j, actRows));
+      if (clamp) v = f32x4.pmin(hi4, f32x4.pmax(lo4, v));
+      v128.store(out + <usize>(i * osm + j) * 4, v);
     }
     for (let j = n4; j < n; j++) {
       const acc = correctedAcc(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
-      store<f32>(out + <usize>(i * osm + j * osn) * 4, <f32>acc * load<f32>(scale + <usize>(actRows ? j : i) * 4));
+      const ch = <usize>(actRows ? j : i) * 4;
+      let v = <f32>acc * load<f32>(scale + ch);
+      if (affK) v = v * load<f32>(affK + ch) + load<f32>(affB + ch);
+      if (clamp) v = v > lo ? (v > hi ? hi : v) : lo;
+      store<f32>(out + <usize>(i * osm + j * osn) * 4, v);
     }
   }
 }

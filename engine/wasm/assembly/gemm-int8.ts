@@ -8,6 +8,7 @@
 // columns with i32x4.dot_i16x8_s: a 4-row × 8-column tile costs 8 dots and 8 adds per 64 multiply-adds.
 // MatMul puts activations on S and weights in P; Conv puts weights on S and im2col'd activations in P (output
 // rows = channels = NCHW). Scalar twin: engine/kernels/reference.ts.
+import { copyBytes, fillBytes } from './bytes';
 
 // Cache blocking: k in chunks of KC (a panel chunk of KC·8 bytes and a quad chunk stay in L1), quads of S in
 // blocks of ROW_BLOCK_BYTES (stay in L2 while every panel passes).
@@ -188,16 +189,16 @@ export function im2col_panels(src: usize, batch: i32, imageStride: i32, c: i32, 
           for (let oy = 0; oy < oh; oy++) {
             const iy = oy * sh - padTop + ky * dh;
             const out = row + <usize>(oy * ow);
-            if (iy < 0 || iy >= h) { memory.fill(out, <u8>padByte, ow); continue; }
+            if (iy < 0 || iy >= h) { fillBytes(out, padByte, ow); continue; }
             const line = plane + <usize>iy * <usize>w;
             const ix0 = kx * dw - padLeft;
             if (sw == 1) {
               // valid ox: 0 ≤ ix0 + ox < w
               const lo = min(ow, max(0, -ix0));
               const hi = max(lo, min(ow, w - ix0));
-              if (lo > 0) memory.fill(out, <u8>padByte, lo);
-              if (hi > lo) memory.copy(out + lo, line + <usize>(ix0 + lo), hi - lo);
-              if (ow > hi) memory.fill(out + hi, <u8>padByte, ow - hi);
+              if (lo > 0) fillBytes(out, padByte, lo);
+              if (hi > lo) copyBytes(out + lo, line + <usize>(ix0 + lo), hi - lo);
+              if (ow > hi) fillBytes(out + hi, padByte, ow - hi);
             } else {
               for (let ox = 0; ox < ow; ox++) {
                 const ix = ix0 + ox * sw;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Activation side of the integer kernels: FP32 → integer codes (ONNX QuantizeLinear rounding), per-row
 // sums of the codes (zero-point corrections), and im2col for convolutions. Scalar twins: engine/kernels/reference.ts.
+import { copyBytes } from './bytes';
 
 @inline function quant4(p: usize, vs: v128, vz: v128, vlo: v128, vhi: v128): v128 {
   const v = f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz);
@@ -84,7 +85,7 @@ export function im2col(src: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh:
           const line = plane + <usize>iy * <usize>w;
           const ix0 = ox * sw - padLeft;
           if (dw == 1 && ix0 >= 0 && ix0 + kw <= w) {
-            memory.copy(row + j, line + ix0, kw);
+            copyBytes(row + j, line + ix0, kw);
             j += kw;
             continue;
           }

@@ -5,6 +5,7 @@
 // a KC×NC panel of B and an MC×KC block of A are packed, then a 4×8 register tile (eight f32x4 accumulators)
 // runs over them. The relaxed build multiplies-adds with relaxed_madd (fused on x86 with FMA); the plain build
 // with mul + add. Part of the FP32 module (entry fp32.ts).
+import { copyBytes, fillBytes } from './bytes';
 
 const MR = 4;
 const NR = 8;
@@ -206,19 +207,19 @@ export function im2col_f32(x: usize, imageStride: i32, c: i32, h: i32, w: i32, k
           const len = min(ow - ox0, end - q);
           const iy = oy * sh - pt + ky * dh;
           if (iy < 0 || iy >= h) {
-            memory.fill(o, 0, <usize>len * 4);
+            fillBytes(o, 0, len * 4);
           } else {
             const row = x + (<usize>n * <usize>imageStride + <usize>(ci * h + iy) * <usize>w) * 4;
             const a = max(ox0, lo), b = min(ox0 + len, hi);
             if (a >= b) {
-              memory.fill(o, 0, <usize>len * 4);
+              fillBytes(o, 0, len * 4);
             } else {
-              if (a > ox0) memory.fill(o, 0, <usize>(a - ox0) * 4);
+              if (a > ox0) fillBytes(o, 0, (a - ox0) * 4);
               const od = o + <usize>(a - ox0) * 4;
               const src = row + <usize>(a * sw + ixOff) * 4;
-              if (sw == 1) memory.copy(od, src, <usize>(b - a) * 4);
+              if (sw == 1) copyBytes(od, src, (b - a) * 4);
               else for (let j = 0; j < b - a; j++) store<f32>(od + <usize>j * 4, load<f32>(src + <usize>(j * sw) * 4));
-              if (ox0 + len > b) memory.fill(od + <usize>(b - a) * 4, 0, <usize>(ox0 + len - b) * 4);
+              if (ox0 + len > b) fillBytes(od + <usize>(b - a) * 4, 0, (ox0 + len - b) * 4);
             }
           }
           o += <usize>len * 4;

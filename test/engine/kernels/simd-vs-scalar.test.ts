@@ -199,8 +199,19 @@ test(`epilogues (dequantize, requantize) equal their references (${level})`, () 
     const put = (x: Int32Array | Float32Array) => { const p = mod.scratch(x.byteLength); mod.put(p, x); return p; };
     const cp = put(c), as = put(e.actSum), ws = put(e.wSum), zw = put(e.zw), bp = e.bias ? put(e.bias) : 0, sp = put(scale);
     const out = mod.scratch(m * n * 4);
-    mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0);
-    sameBits(mod.f32(out, m * n).slice(), ref.finishDequantRef(c, m, n, n, e, scale), 'finish_dequant');
+    mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0, 0, 0, 0, 0, 0);
+    const deq = ref.finishDequantRef(c, m, n, n, e, scale);
+    sameBits(mod.f32(out, m * n).slice(), deq, 'finish_dequant');
+    // with a fused BatchNormalization affine and a ReLU/Clip clamp: f32 v·k[c] + b[c], then the clamp
+    const affK = Float32Array.from({ length: nw }, () => r() * 4 - 2), affB = Float32Array.from({ length: nw }, () => r() - 0.5);
+    const [lo, hi] = t % 2 ? [0, Infinity] : [-0.25, 0.5];
+    mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0, put(affK), put(affB), 1, lo, hi);
+    const fused = deq.map((v, idx) => {
+      const ch = actRows ? idx % n : Math.floor(idx / n);
+      const a = Math.fround(Math.fround(v * affK[ch]) + affB[ch]);
+      return a > lo ? (a > hi ? hi : a) : lo;
+    });
+    sameBits(mod.f32(out, m * n).slice(), fused, 'finish_dequant with affine and clamp');
     mod.k.finish_requant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, 7, -128, 127, out, n, 1, actRows ? 1 : 0);
     i32Equal(mod.i32(out, m * n).slice(), ref.finishRequantRef(c, m, n, n, e, scale, 7, -128, 127), 'finish_requant');
   }
