@@ -4,12 +4,14 @@
  * (k·x + b, the same k and b the BN op computes) and the activation runs in the same pass over the Conv/Gemm output
  * buffer, so the intermediate tensors are never materialised. The quantized weights are untouched, so a fused run
  * equals the unfused one up to float rounding. The run loop uses a chain only when no value inside it is tapped,
- * fed or overridden (see run.ts); otherwise the member nodes run one by one as compiled.
+ * fed or overridden (see run.ts); otherwise the member nodes run one by one as compiled. Behind an int8 Conv the
+ * affine and a ReLU/Clip go into the kernel's own epilogue. A residual Add → Relu is a chain of its own.
  */
 import type { Node, Tensor } from '../ir';
 import type { EngineQuantConfig } from '../quant-types';
 import type { NodeRunner } from '../kernel-api';
 import { Attrs } from '../ops/types';
+import { allocF32 } from '../ops/arena';
 import type { CompiledNode } from './program';
 
 /** One fused chain: the head (Conv/Gemm) node, the BN/activation nodes folded into it, and its fused runner. */
@@ -102,6 +104,25 @@ function applyEpilogue(y: Float32Array, dims: readonly number[], aff: Affine | n
   return true;
 }
 
+/**
+ * A residual Add → Relu (ResNet blocks): one pass over both operands instead of two full passes. Operands of
+ * different shapes (broadcasting) or dtypes run as compiled.
+ */
+function addReluChain(add: CompiledNode, addAt: number, relu: CompiledNode, reluAt: number): FusedChain {
+  const run: NodeRunner = (inputs) => {
+    const [a, b] = inputs;
+    if (a && b && a.dtype === 'float32' && b.dtype === 'float32' && a.data instanceof Float32Array && b.data instanceof Float32Array
+      && a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i])) {
+      const x = a.data, y = b.data, out = allocF32(x.length, false);
+      // the sum is rounded to float32 as the Add output is; (s + |s|)/2 is Relu without a branch (see ops/unary.ts)
+      for (let i = 0; i < x.length; i++) { const v = Math.fround(x[i] + y[i]); out[i] = (v + Math.abs(v)) * 0.5; }
+      return [{ dtype: 'float32', dims: [...a.dims], data: out }];
+    }
+    return relu.run([add.run(inputs)[0]]);
+  };
+  return { head: addAt, members: [reluAt], intermediates: [add.node.outputs[0]], params: [], output: relu.node.outputs[0], run, inKernel: false };
+}
+
 const HEADS = new Set(['Conv', 'Gemm']);
 const ACTS = new Set(['Relu', 'Clip', 'LeakyRelu', 'HardSwish', 'HardSigmoid', 'Sigmoid']);
 
@@ -126,6 +147,11 @@ export function findFusions(nodes: CompiledNode[], constants: ReadonlyMap<string
   const chains = new Map<number, FusedChain>();
   nodes.forEach((head, hi) => {
     const hn = head.node;
+    if (hn.opType === 'Add' && hn.domain === '' && head.path === 'fp32' && !layers[hn.name] && hn.outputs.length === 1 && hn.outputs[0] !== '') {
+      const next = soleReader(hn.outputs[0]);
+      if (next !== undefined && nodes[next].node.opType === 'Relu') chains.set(hi, addReluChain(head, hi, nodes[next], next));
+      return;
+    }
     if (!HEADS.has(hn.opType) || hn.domain !== '' || hn.outputs.length !== 1 || hn.outputs[0] === '') return;
     const members: number[] = [];
     const params: string[] = [];

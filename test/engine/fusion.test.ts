@@ -2,7 +2,8 @@
 /**
  * Conv/Gemm → BatchNormalization → activation fusion: the fused program matches the unfused one (compile option
  * `fuse: false`) on the sample models under a calibrated W8A8 config and in FP32, taps of a chain's intermediate
- * values run that chain unfused, and timings attribute the folded nodes to the Conv.
+ * values run that chain unfused, and timings attribute the folded nodes to the Conv. Residual Add → Relu pairs fuse
+ * too.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { presetConfig } from '../../analysis/presets';
 import { openCalibration } from '../../analysis/data/index';
 import { activationTensorsFor, buildEngineConfig } from '../../analysis/eval/engineConfig';
 import { calibrateActivations } from '../../analysis/eval/evaluate';
+import { input, model, node, randomTensor } from './graphs';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -123,4 +125,19 @@ test('a per-run override of a folded BatchNormalization parameter runs that chai
   const base = runSync(plain, s.feeds).outputs;
   const k0 = Object.keys(base)[0];
   assert.ok((got[k0].data as Float32Array).some((v, i) => v !== (base[k0].data as Float32Array)[i]), 'the override reaches the output');
+});
+
+test('a residual Add → Relu runs as one pass and equals the unfused pair bit for bit; broadcasting operands run unfused', () => {
+  const g = (bShape: number[]) => model([node('add', 'Add', ['a', 'b'], ['s']), node('relu', 'Relu', ['s'], ['y'])],
+    [input('a', [2, 3, 4, 5]), input('b', bShape)], ['y']);
+  for (const bShape of [[2, 3, 4, 5], [1, 3, 1, 1]]) {
+    const feeds = { a: randomTensor([2, 3, 4, 5], 1), b: randomTensor(bShape, 2) };
+    const fused = compile(g(bShape)), plain = compile(g(bShape), undefined, { fuse: false });
+    assert.equal(fused.fusions?.size, 1, 'Add → Relu is a chain');
+    const got = runSync(fused, feeds).outputs.y.data as Float32Array;
+    const want = runSync(plain, feeds).outputs.y.data as Float32Array;
+    assert.deepEqual([...got], [...want], `b ${bShape.join('x')}`);
+    assert.ok(got.some((v) => v === 0) && got.some((v) => v > 0), 'both sides of the Relu are exercised');
+    assert.deepEqual([...foldedNodes(fused, feeds).entries()], [['relu', 'add']]);
+  }
 });
