@@ -11,10 +11,15 @@ import type { KernelPath, LayerQuantConfig } from './quant-types';
 /** Runs one node: inputs in node-input order (undefined for omitted optionals), outputs in node-output order. */
 export type NodeRunner = (inputs: (Tensor | undefined)[]) => Tensor[];
 
-/** A per-output-channel affine (a folded BatchNormalization) and a clamp (ReLU, Clip) on a node's FP32 output. */
+/** An activation a kernel epilogue can apply: clamp covers ReLU (lo 0) and Clip. */
+export type EpilogueActivation =
+  | { kind: 'clamp'; lo: number; hi: number } | { kind: 'hardswish' }
+  | { kind: 'hardsigmoid'; alpha: number; beta: number } | { kind: 'leaky'; alpha: number };
+
+/** A per-output-channel affine (a folded BatchNormalization) and an activation on a node's FP32 output. */
 export interface OutputEpilogue {
   affine?: { k: ArrayLike<number>; b: ArrayLike<number> };
-  clamp?: { lo: number; hi: number };
+  activation?: EpilogueActivation;
 }
 
 export interface QuantizedNode {

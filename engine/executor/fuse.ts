@@ -5,11 +5,11 @@
  * buffer, so the intermediate tensors are never materialised. The quantized weights are untouched, so a fused run
  * equals the unfused one up to float rounding. The run loop uses a chain only when no value inside it is tapped,
  * fed or overridden (see run.ts); otherwise the member nodes run one by one as compiled. Behind an int8 Conv the
- * affine and a ReLU/Clip go into the kernel's own epilogue. A residual Add → Relu is a chain of its own.
+ * affine and the activation (all but Sigmoid) go into the kernel's own epilogue. A residual Add → Relu is a chain of its own.
  */
 import type { Node, Tensor } from '../ir';
 import type { EngineQuantConfig } from '../quant-types';
-import type { NodeRunner } from '../kernel-api';
+import type { EpilogueActivation, NodeRunner } from '../kernel-api';
 import { Attrs } from '../ops/types';
 import { allocF32 } from '../ops/arena';
 import type { CompiledNode } from './program';
@@ -123,6 +123,18 @@ function addReluChain(add: CompiledNode, addAt: number, relu: CompiledNode, relu
   return { head: addAt, members: [reluAt], intermediates: [add.node.outputs[0]], params: [], output: relu.node.outputs[0], run, inKernel: false };
 }
 
+/** The kernel-epilogue form of an activation; null when it has none. */
+function kernelActivation(act: Act): EpilogueActivation | null {
+  switch (act.kind) {
+    case 'relu': return { kind: 'clamp', lo: 0, hi: Infinity };
+    case 'clip': return { kind: 'clamp', lo: act.lo, hi: act.hi };
+    case 'hardswish': return act;
+    case 'hardsigmoid': return act;
+    case 'leaky': return act;
+    case 'sigmoid': return null;
+  }
+}
+
 const HEADS = new Set(['Conv', 'Gemm']);
 const ACTS = new Set(['Relu', 'Clip', 'LeakyRelu', 'HardSwish', 'HardSigmoid', 'Sigmoid']);
 
@@ -178,9 +190,9 @@ export function findFusions(nodes: CompiledNode[], constants: ReadonlyMap<string
     const output = memberNodes[memberNodes.length - 1].node.outputs[0];
     const intermediates = [hn.outputs[0], ...memberNodes.slice(0, -1).map((m) => m.node.outputs[0])];
     const headRun = head.run;
-    // ReLU/Clip after an integer kernel: the affine and the clamp run inside the kernel's own SIMD epilogue
-    const clamp = act?.kind === 'relu' ? { lo: 0, hi: Infinity } : act?.kind === 'clip' ? { lo: act.lo, hi: act.hi } : undefined;
-    const native = head.fuseEpilogue && (!act || clamp) ? head.fuseEpilogue({ affine: aff ?? undefined, clamp }) : null;
+    // after an integer kernel the affine and the activation run inside the kernel's own SIMD epilogue (not Sigmoid)
+    const activation = act ? kernelActivation(act) : undefined;
+    const native = head.fuseEpilogue && activation !== null ? head.fuseEpilogue({ affine: aff ?? undefined, activation }) : null;
     const run: NodeRunner = native ?? ((inputs) => {
       const t = headRun(inputs)[0];
       if (t.data instanceof Float32Array && applyEpilogue(t.data, t.dims, aff, act)) return [t];

@@ -9,6 +9,7 @@
  * the lookup-table kernel; MatMul/Gemm).
  */
 import type { KernelModule } from './wasm-module';
+import type { EpilogueActivation } from '../kernel-api';
 import { lowbitPanelK, lutK, packLowbitPanels, packLutPlanes } from './packing';
 
 export type IntLayout = 'panels' | 'rows' | 'lowbit' | 'lut';
@@ -99,10 +100,10 @@ export interface ActQuant {
 /**
  * Dequantize to FP32 with scale[c] = sa·sw[c], or requantize to output codes with mult[c] = sa·sw[c]/sy. A
  * dequantizing epilogue can also apply a fused per-channel affine (BatchNormalization: f32 k[c], b[c] in kernel
- * memory) and a clamp (ReLU, Clip).
+ * memory) and an activation (ReLU, Clip, HardSwish, HardSigmoid, LeakyRelu).
  */
 export type Epilogue =
-  | { kind: 'dequant'; scalePtr: number; affine?: { kPtr: number; bPtr: number }; clamp?: { lo: number; hi: number } }
+  | { kind: 'dequant'; scalePtr: number; affine?: { kPtr: number; bPtr: number }; activation?: EpilogueActivation }
   | { kind: 'requant'; multPtr: number; zy: number; qmin: number; qmax: number };
 
 /** How activation codes are stored for a kernel: byte = (code & 0xFF) ^ flip, zero point and sign in that encoding. */
@@ -131,15 +132,27 @@ export function putActCodes(mod: KernelModule, w: IntWeights, codes: ArrayLike<n
   return p;
 }
 
+/** The activation code and parameters finish_dequant takes (engine/wasm/assembly/epilogue.ts ACT_*). */
+function activationArgs(a: EpilogueActivation | undefined): [number, number, number] {
+  switch (a?.kind) {
+    case undefined: return [0, 0, 0];
+    case 'clamp': return [1, a.lo, a.hi];
+    case 'hardswish': return [2, 0, 0];
+    case 'hardsigmoid': return [3, a.alpha, a.beta];
+    case 'leaky': return [4, a.alpha, 0];
+  }
+}
+
 function finish(mod: KernelModule, w: IntWeights, c: number, m: number, n: number, ldc: number, actSum: number, za: number, ch0: number,
   biasPtr: number, epi: Epilogue, outPtr: number, osm: number, osn: number, actRows: boolean, zwPtr = w.zwPtr): void {
   const off = ch0 * 4;
   const bias = biasPtr ? biasPtr + off : 0;
   const ar = actRows ? 1 : 0;
   if (epi.kind === 'dequant') {
-    const aff = epi.affine, cl = epi.clamp;
+    const aff = epi.affine;
+    const [act, p, q] = activationArgs(epi.activation);
     mod.k.finish_dequant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.scalePtr + off, outPtr, osm, osn, ar,
-      aff ? aff.kPtr + off : 0, aff ? aff.bPtr + off : 0, cl ? 1 : 0, cl ? cl.lo : 0, cl ? cl.hi : 0);
+      aff ? aff.kPtr + off : 0, aff ? aff.bPtr + off : 0, act, p, q);
   } else {
     mod.k.finish_requant(c, m, n, ldc, w.k, actSum, za, w.wSumPtr + off, zwPtr + off, w.gain, bias, epi.multPtr + off, epi.zy, epi.qmin, epi.qmax, outPtr, osm, osn, ar);
   }

@@ -11,7 +11,7 @@ import type { KernelModule } from '../kernels/wasm-module';
 import { convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
 import { decodeGemm } from '../kernels/decode-gemm';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
-import { codesToFloat, planIntEpilogue, type IntEpiloguePlan } from './epilogue-plan';
+import { codesToFloat, floatsOut, planIntEpilogue, type IntEpiloguePlan } from './epilogue-plan';
 
 function ints(req: QuantizedNodeRequest, name: string): number[] | undefined {
   const a = req.node.attrs[name];
@@ -104,7 +104,7 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
     if (prep.kind === 'int' && act && intPlan) {
       const xq = quantizeActs(mod, prep.w, x, 1, x.length, x.length, act);
       convWithEpilogue(mod, prep.w, xq, g, act, intPlan.biasPtr, intPlan.epi, outPtr);
-      out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, total), intPlan.outQuant) : mod.f32(outPtr, total).slice();
+      out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, total), intPlan.outQuant) : floatsOut(mod, outPtr, total);
       if (!intPlan.fp32Bias && intPlan.biasPtr) biasLeft = undefined;
     } else if (prep.kind === 'decode') {
       let xs = x;
@@ -135,7 +135,7 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
     return [{ dtype: 'float32', dims: outDims, data: out }];
   };
 
-  // The epilogue can take a fused affine and clamp only when nothing else runs after it: FP32 output, bias in int32
+  // The epilogue can take a fused affine and activation only when nothing else runs after it: FP32 output, bias in int32
   // (or none), no output fake-quant.
   const fuseEpilogue = (e: OutputEpilogue): NodeRunner | null => {
     const p = basePlan;
@@ -148,7 +148,7 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
       mod.put(affine.kPtr, Float32Array.from(e.affine.k));
       mod.put(affine.bPtr, Float32Array.from(e.affine.b));
     }
-    return makeRun({ ...p, epi: { ...p.epi, affine, clamp: e.clamp } });
+    return makeRun({ ...p, epi: { ...p.epi, affine, activation: e.activation } });
   };
   return { run: makeRun(basePlan), path: prep.path, packedBytes: prep.w.packedBytes, fuseEpilogue };
 }

@@ -7,6 +7,7 @@
 import type { KernelModule } from '../kernels/wasm-module';
 import type { ActQuant, Epilogue } from '../kernels/int-gemm';
 import { requantMultiplier, roundHalfEven } from '../kernels/requant';
+import { allocF32 } from '../ops/arena';
 
 export interface IntEpiloguePlan {
   epi: Epilogue;
@@ -51,9 +52,19 @@ export function planIntEpilogue(mod: KernelModule, act: ActQuant, colScale: Floa
   return { epi: { kind: 'dequant', scalePtr }, biasPtr, fp32Bias, postFakeQuant: outAct ?? undefined };
 }
 
+/**
+ * The node's FP32 output copied out of kernel scratch into a buffer from the run's arena (recycled across nodes and
+ * runs: a fresh multi-megabyte array per call costs more in page faults than the copy).
+ */
+export function floatsOut(mod: KernelModule, ptr: number, n: number): Float32Array {
+  const out = allocF32(n, false);
+  out.set(mod.f32(ptr, n));
+  return out;
+}
+
 /** Dequantizes requantized output codes: (y − zy)·sy. */
 export function codesToFloat(codes: Int32Array, q: ActQuant): Float32Array {
-  const out = new Float32Array(codes.length);
+  const out = allocF32(codes.length, false);
   for (let i = 0; i < codes.length; i++) out[i] = Math.fround((codes[i] - q.zp) * q.scale);
   return out;
 }

@@ -11,7 +11,7 @@ import type { KernelModule } from '../kernels/wasm-module';
 import { gemmWithEpilogue, quantizeActs } from '../kernels/int-gemm';
 import { decodeGemm, putF32Rows } from '../kernels/decode-gemm';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
-import { codesToFloat, planIntEpilogue } from './epilogue-plan';
+import { codesToFloat, floatsOut, planIntEpilogue } from './epilogue-plan';
 
 function attrInt(req: QuantizedNodeRequest, name: string, def: number): number {
   const a = req.node.attrs[name];
@@ -89,7 +89,7 @@ export function createMatMulNode(mod: KernelModule, req: QuantizedNodeRequest): 
     if (prep.kind === 'int' && act && intPlan) {
       const qa = quantizeActs(mod, prep.w, x, m, k, prep.w.kp, act);
       gemmWithEpilogue(mod, prep.w, qa, m, act, intPlan.biasPtr, intPlan.epi, outPtr, n, 1);
-      out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, m * n), intPlan.outQuant) : mod.f32(outPtr, m * n).slice();
+      out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, m * n), intPlan.outQuant) : floatsOut(mod, outPtr, m * n);
       if (intPlan.fp32Bias) {
         const b = intPlan.fp32Bias;
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = Math.fround(out[i * n + j] + b[j]);
@@ -100,7 +100,7 @@ export function createMatMulNode(mod: KernelModule, req: QuantizedNodeRequest): 
       if (act) { xs = x.slice(); fakeQuantInPlace(xs, act); }
       const xp = putF32Rows(mod, xs, m, k, prep.w.kp4);
       decodeGemm(mod, prep.w, xp, m, 0, n, outPtr, n);
-      out = mod.f32(outPtr, m * n).slice();
+      out = floatsOut(mod, outPtr, m * n);
       if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i] = Math.fround(alpha * out[i]);
       if (vecBias) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = Math.fround(out[i * n + j] + vecBias[j]);
       if (outAct) fakeQuantInPlace(out, outAct);

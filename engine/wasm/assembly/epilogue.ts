@@ -43,31 +43,51 @@
   return actRows ? v128.load(f + <usize>j * 4) : f32x4.splat(load<f32>(f + <usize>i * 4));
 }
 
+// Activations a fused dequantize epilogue can apply (engine/kernels/int-gemm.ts activationArgs maps to these codes).
+const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
+
+// act(v) on four lanes: CLAMP bounds to [p, q] (ReLU, Clip; pmax/pmin so NaN becomes p), HARDSWISH is
+// v·clamp(v/6 + 1/2, 0, 1), HARDSIGMOID clamp(p·v + q, 0, 1), LEAKY v ≥ 0 ? v : p·v.
+@inline function act4(v: v128, act: i32, p: v128, q: v128): v128 {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  if (act == ACT_CLAMP) return f32x4.pmin(q, f32x4.pmax(p, v));
+  if (act == ACT_HARDSWISH) return f32x4.mul(v, f32x4.pmin(one, f32x4.pmax(zero, f32x4.add(f32x4.mul(v, f32x4.splat(<f32>(1.0 / 6.0))), f32x4.splat(0.5)))));
+  if (act == ACT_HARDSIGMOID) return f32x4.pmin(one, f32x4.pmax(zero, f32x4.add(f32x4.mul(v, p), q)));
+  if (act == ACT_LEAKY) return v128.bitselect(v, f32x4.mul(v, p), f32x4.ge(v, zero));
+  return v;
+}
+
+@inline function act1(v: f32, act: i32, p: f32, q: f32): f32 {
+  if (act == ACT_CLAMP) return v > p ? (v > q ? q : v) : p;
+  if (act == ACT_HARDSWISH) { const t = v * <f32>(1.0 / 6.0) + <f32>0.5; return v * (t > 0 ? (t > 1 ? <f32>1 : t) : <f32>0); }
+  if (act == ACT_HARDSIGMOID) { const t = v * p + q; return t > 0 ? (t > 1 ? <f32>1 : t) : <f32>0; }
+  if (act == ACT_LEAKY) return v >= 0 ? v : v * p;
+  return v;
+}
+
 /**
  * out[i·os_m + j·os_n] = f32(acc)·scale[channel] (FP32 result of a dequantized integer GEMM). A fused
- * BatchNormalization and ReLU/Clip that follow the node ride along: affK ≠ 0 applies v·affK[c] + affB[c]
- * (f32), clamp ≠ 0 bounds v to [lo, hi] as `v < lo ? lo : v > hi ? hi : v` (pmax/pmin: NaN becomes lo).
+ * BatchNormalization and activation that follow the node ride along: affK ≠ 0 applies v·affK[c] + affB[c]
+ * (f32), then act (codes above, parameters p and q).
  */
 export function finish_dequant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSum: usize, za: i32, wSum: usize,
   zw: usize, gain: i32, bias: usize, scale: usize, out: usize, osm: i32, osn: i32, actRows: i32,
-  affK: usize, affB: usize, clamp: i32, lo: f32, hi: f32): void {
+  affK: usize, affB: usize, act: i32, p: f32, q: f32): void {
   const n4 = osn == 1 ? n & ~3 : 0;
-  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
+  const p4 = f32x4.splat(p), q4 = f32x4.splat(q);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n4; j += 4) {
       const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
       let v = f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(scale, i, j, actRows));
       if (affK) v = f32x4.add(f32x4.mul(v, factor4(affK, i, j, actRows)), factor4(affB, i, j, actRows));
-      if (clamp) v = f32x4.pmin(hi4, f32x4.pmax(lo4, v));
-      v128.store(out + <usize>(i * osm + j) * 4, v);
+      v128.store(out + <usize>(i * osm + j) * 4, act4(v, act, p4, q4));
     }
     for (let j = n4; j < n; j++) {
       const acc = correctedAcc(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
       const ch = <usize>(actRows ? j : i) * 4;
       let v = <f32>acc * load<f32>(scale + ch);
       if (affK) v = v * load<f32>(affK + ch) + load<f32>(affB + ch);
-      if (clamp) v = v > lo ? (v > hi ? hi : v) : lo;
-      store<f32>(out + <usize>(i * osm + j * osn) * 4, v);
+      store<f32>(out + <usize>(i * osm + j * osn) * 4, act1(v, act, p, q));
     }
   }
 }

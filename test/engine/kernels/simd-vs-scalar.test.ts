@@ -205,13 +205,24 @@ test(`epilogues (dequantize, requantize) equal their references (${level})`, () 
     // with a fused BatchNormalization affine and a ReLU/Clip clamp: f32 v·k[c] + b[c], then the clamp
     const affK = Float32Array.from({ length: nw }, () => r() * 4 - 2), affB = Float32Array.from({ length: nw }, () => r() - 0.5);
     const [lo, hi] = t % 2 ? [0, Infinity] : [-0.25, 0.5];
-    mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0, put(affK), put(affB), 1, lo, hi);
-    const fused = deq.map((v, idx) => {
-      const ch = actRows ? idx % n : Math.floor(idx / n);
-      const a = Math.fround(Math.fround(v * affK[ch]) + affB[ch]);
-      return a > lo ? (a > hi ? hi : a) : lo;
-    });
-    sameBits(mod.f32(out, m * n).slice(), fused, 'finish_dequant with affine and clamp');
+    const kp = put(affK), bp2 = put(affB);
+    const f = Math.fround, sixth = f(1 / 6);
+    const clamp01 = (t: number) => (t > 0 ? (t > 1 ? 1 : t) : 0);
+    // activation codes of epilogue.ts: 1 clamp [p, q], 2 hardswish, 3 hardsigmoid (p, q), 4 leaky (p)
+    const acts: [number, number, number, (v: number) => number][] = [
+      [1, lo, hi, (v) => (v > lo ? (v > hi ? hi : v) : lo)],
+      [2, 0, 0, (v) => f(v * clamp01(f(f(v * sixth) + 0.5)))],
+      [3, f(0.2), 0.5, (v) => clamp01(f(f(v * f(0.2)) + 0.5))],
+      [4, f(0.1), 0, (v) => (v >= 0 ? v : f(v * f(0.1)))],
+    ];
+    for (const [code, p, q, fn] of acts) {
+      mod.k.finish_dequant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, out, n, 1, actRows ? 1 : 0, kp, bp2, code, p, q);
+      const fused = deq.map((v, idx) => {
+        const ch = actRows ? idx % n : Math.floor(idx / n);
+        return fn(f(f(v * affK[ch]) + affB[ch]));
+      });
+      sameBits(mod.f32(out, m * n).slice(), fused, `finish_dequant with affine and activation ${code}`);
+    }
     mod.k.finish_requant(cp, m, n, n, k, as, e.za, ws, zw, e.gain, bp, sp, 7, -128, 127, out, n, 1, actRows ? 1 : 0);
     i32Equal(mod.i32(out, m * n).slice(), ref.finishRequantRef(c, m, n, n, e, scale, 7, -128, 127), 'finish_requant');
   }
