@@ -22,6 +22,8 @@ export interface SgemmExports {
   winograd_weights(w: number, pairs: number, p0: number, p1: number, u: number): void;
   winograd_conv(x: number, imageStride: number, c: number, h: number, w: number, pt: number, pl: number, oh: number, ow: number,
     u: number, m: number, bias: number, y: number, yImageStride: number, t0: number, tc: number, v: number, mb: number, work: number): void;
+  maxpool2d_f32(x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
+    pt: number, pl: number, oh: number, ow: number, y: number): void;
 }
 
 /** Kernel calls a worker can run, by index. */

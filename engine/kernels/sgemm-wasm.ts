@@ -238,3 +238,13 @@ function winogradConv(m: SgemmModule, xd: Float32Array, N: number, C: number, wd
   h = m.heap();
   y.set(h.subarray(py >> 2, (py >> 2) + N * M * P));
 }
+
+/** 2-D max pooling of `planes` float32 h×w planes into `out` (planes·oh·ow), on the calling thread. */
+export function maxPoolWasm(m: SgemmModule, x: Float32Array, planes: number, h: number, w: number, kernel: readonly number[],
+  strides: readonly number[], dilations: readonly number[], padBegin: readonly number[], oh: number, ow: number, out: Float32Array): void {
+  m.resetScratch();
+  const xp = m.scratch(x.length * 4), yp = m.scratch(out.length * 4);
+  m.heap().set(x, xp / 4);
+  m.k.maxpool2d_f32(xp, planes, h, w, kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], padBegin[0], padBegin[1], oh, ow, yp);
+  out.set(m.heap().subarray(yp / 4, yp / 4 + out.length));
+}

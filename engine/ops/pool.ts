@@ -8,6 +8,8 @@ import type { OpFactory } from './types';
 import { Attrs, need } from './types';
 import type { Window } from './window';
 import { parseWindow, resolveWindow } from './window';
+import { allocF32 } from './arena';
+import { maxPoolWasm, sgemmBackend, sgemmModule } from '../kernels/sgemm-wasm';
 
 type Reduce = 'max' | 'avg';
 
@@ -136,7 +138,11 @@ function poolOp(mode: Reduce): OpFactory {
       const dims = [x.dims[0], x.dims[1], ...win.out];
       const wantIdx = mode === 'max' && (node.outputs[1] ?? '') !== '';
       if (x.data instanceof Float32Array && x.dims.length === 4 && !wantIdx) {
-        return [{ dtype: x.dtype, dims, data: pool2dFloat(x.data, planes, win, mode, includePad) }];
+        const wasm = mode === 'max' && sgemmBackend() !== 'ts' ? sgemmModule() : null;
+        if (!wasm) return [{ dtype: x.dtype, dims, data: pool2dFloat(x.data, planes, win, mode, includePad) }];
+        const out = allocF32(planes * win.out[0] * win.out[1], false);
+        maxPoolWasm(wasm, x.data, planes, win.inSize[0], win.inSize[1], win.kernel, win.strides, win.dilations, win.padBegin, win.out[0], win.out[1], out);
+        return [{ dtype: x.dtype, dims, data: out }];
       }
       const { y, idx } = pool(numbers(x), planes, win, mode, includePad);
       const out: Tensor[] = [toTensor(x, dims, y)];

@@ -77,6 +77,9 @@ export const OP_CASES: OpCase[] = [
   { name: 'Hardmax opset 13', op: 'Hardmax', opset: 13, attrs: { axis: 0 }, inputs: [x(4, 3)] },
   // Pooling.
   { name: 'MaxPool ceil_mode', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }, inputs: [x(1, 2, 8, 8)] },
+  { name: 'MaxPool 2x2 stride 2 (SIMD rows, odd width tail)', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [2, 2], strides: [2, 2] }, inputs: [x(2, 3, 9, 19)] },
+  { name: 'MaxPool dilation and pads', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [3, 2], strides: [1, 2], dilations: [2, 1], pads: [2, 1, 1, 0] }, inputs: [x(1, 2, 7, 9)] },
+  { name: 'MaxPool SAME_LOWER', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [3, 3], auto_pad: 'SAME_LOWER', strides: [2, 2] }, inputs: [x(1, 3, 6, 5)] },
   { name: 'MaxPool SAME_UPPER with Indices', op: 'MaxPool', opset: 12, attrs: { kernel_shape: [2, 3], auto_pad: 'SAME_UPPER', strides: [2, 2] }, inputs: [x(2, 2, 5, 7)], outputs: 2 },
   { name: 'AveragePool count_include_pad', op: 'AveragePool', opset: 11, attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 1 }, inputs: [x(1, 2, 5, 5)] },
   { name: 'AveragePool exclude pad ceil_mode', op: 'AveragePool', opset: 11, attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], ceil_mode: 1 }, inputs: [x(1, 2, 6, 6)] },
