@@ -167,6 +167,26 @@ export function panel_col_sums(p: usize, np: i32, kp: i32, signed: i32, out: usi
 }
 
 /**
+ * One im2col row (one kernel tap) of a stride-1 convolution whose output rows are as wide as the input rows
+ * ("same" padding): its valid output rows are one contiguous block of the input plane shifted by dx, so it is one
+ * copy plus |dx| pad bytes per row, instead of a copy per output row. Output row oy reads input row oy + dy.
+ */
+@inline function sameWidthTap(row: usize, plane: usize, h: i32, w: i32, oh: i32, dy: i32, dx: i32, padByte: i32): void {
+  const oy0 = min(oh, max(0, -dy)), oy1 = max(oy0, min(oh, h - dy));
+  if (oy0 > 0) fillBytes(row, padByte, oy0 * w);
+  if (oh > oy1) fillBytes(row + <usize>(oy1 * w), padByte, (oh - oy1) * w);
+  if (oy1 == oy0) return;
+  const n = (oy1 - oy0) * w, dst = row + <usize>(oy0 * w), src = plane + <usize>((oy0 + dy) * w);
+  const edge = dx >= 0 ? dx : -dx;
+  if (edge >= w) { fillBytes(dst, padByte, n); return; } // the tap lies wholly in the padding
+  // the bytes a shift carries across a row end are pad anyway: skip them so nothing outside the plane is read
+  if (dx >= 0) copyBytes(dst, src + <usize>dx, n - dx);
+  else copyBytes(dst - <usize>dx, src, n + dx);
+  if (edge == 0) return;
+  for (let oy = oy0; oy < oy1; oy++) fillBytes(row + <usize>(oy * w + (dx > 0 ? w - dx : 0)), padByte, edge);
+}
+
+/**
  * im2col for gemm_panels over `batch` images (image b at src + b·imageStride), in two fast passes: rows
  * k = (channel, ky, kx) in ONNX weight order, columns = b·oh·ow + output pixel (bulk copies; padByte outside the
  * image) into `tmp` (kp rows × ldp bytes, ldp = 8·panels), then pairs of rows interleaved into 8-column panels.
@@ -186,6 +206,10 @@ export function im2col_panels(src: usize, batch: i32, imageStride: i32, c: i32, 
       for (let ky = 0; ky < kh; ky++) {
         for (let kx = 0; kx < kw; kx++, k++) {
           const row = tmp + <usize>k * ldp + <usize>(b * pixels);
+          if (sh == 1 && sw == 1 && dw == 1 && ow == w) {
+            sameWidthTap(row, plane, h, w, oh, ky * dh - padTop, kx - padLeft, padByte);
+            continue;
+          }
           for (let oy = 0; oy < oh; oy++) {
             const iy = oy * sh - padTop + ky * dh;
             const out = row + <usize>(oy * ow);

@@ -93,11 +93,18 @@ test(`int8 panel GEMM, widening, panel sums and im2col panels equal their refere
       i32Equal(mod.i32(cs, np * 8).slice(), ref.panelColSumsRef(panels, np, kp, signed), `panel_col_sums k=${k}`);
     }
   }
-  for (let t = 0; t < 10; t++) {
+  for (let t = 0; t < 40; t++) {
     const g = { c: randInt(r, 1, 5), h: randInt(r, 1, 13), w: randInt(r, 1, 13), kh: pick(r, [1, 3, 5]), kw: pick(r, [1, 2, 3]),
       sh: randInt(r, 1, 3), sw: randInt(r, 1, 3), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
     g.oh = Math.floor((g.h + 2 * g.padTop - ((g.kh - 1) * g.dh + 1)) / g.sh) + 1;
     g.ow = Math.floor((g.w + 2 * g.padLeft - ((g.kw - 1) * g.dw + 1)) / g.sw) + 1;
+    if (t >= 10) {
+      // stride 1 with "same" width (any left/right pad split): the kernel's whole-plane path
+      Object.assign(g, { sh: 1, sw: 1, dw: 1, kw: pick(r, [1, 2, 3, 5]) });
+      g.padLeft = randInt(r, 0, g.kw - 1);
+      g.oh = g.h + g.padTop + randInt(r, 0, 2) - ((g.kh - 1) * g.dh + 1) + 1;
+      g.ow = g.w;
+    }
     if (g.oh < 1 || g.ow < 1) continue;
     const kp = Math.ceil((g.c * g.kh * g.kw) / 4) * 4, np = Math.ceil((g.oh * g.ow) / 8);
     const src = Uint8Array.from({ length: g.c * g.h * g.w }, () => randInt(r, 0, 255));
