@@ -2,8 +2,8 @@
 // Direct int8 depthwise convolution (one input and one output channel per group): for every channel,
 // out[oy, ox] = Σ_{ky,kx} (x[iy, ix] − za)·(w[ky, kx] − zw[c]) in exact int32, the input plane first copied
 // into a padded plane (pad value = za, so padding contributes zero). Stride 1 runs 8 (or 4) output pixels at
-// once with int16 operands and i32x4.extmul; other strides run scalar. The epilogue then needs no zero-point
-// terms. Scalar twin: engine/kernels/reference.ts (depthwiseRef).
+// once with int16 operands and i32x4.extmul, stride 2 four at once; other strides run scalar. The epilogue then
+// needs no zero-point terms. Scalar twin: engine/kernels/reference.ts (depthwiseRef).
 import { copyBytes, fillBytes } from './bytes';
 
 /**
@@ -57,6 +57,27 @@ export function depthwise_conv(x: usize, c: i32, h: i32, w: i32, signedX: i32, z
           v128.store(orow + <usize>ox * 4, lo);
         }
         for (; ox < ow; ox++) store<i32>(orow + <usize>ox * 4, pixel(pad, pw, oy, ox, 1, 1, dh, dw, kh, kw, wc, z, za, signedX));
+      }
+    } else if (sw == 2) {
+      // four output pixels per step: their taps are bytes 0, 2, 4, 6 of an 8-byte load (the pad scratch has slack)
+      for (let oy = 0; oy < oh; oy++) {
+        const orow = o + <usize>(oy * ow) * 4;
+        let ox = 0;
+        for (; ox + 4 <= ow; ox += 4) {
+          let acc = i32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            const line = pad + <usize>((oy * sh + ky * dh) * pw + ox * 2);
+            for (let kx = 0; kx < kw; kx++) {
+              const v = v128.load64_zero(line + <usize>(kx * dw));
+              const even = i8x16.shuffle(v, v, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6);
+              const xv = i16x8.sub(signedX ? i16x8.extend_low_i8x16_s(even) : i16x8.extend_low_i8x16_u(even), vza);
+              const wv = i16x8.splat(<i16>(<i32>load<i8>(wc + <usize>(ky * kw + kx)) - z));
+              acc = i32x4.add(acc, i32x4.extmul_low_i16x8_s(xv, wv));
+            }
+          }
+          v128.store(orow + <usize>ox * 4, acc);
+        }
+        for (; ox < ow; ox++) store<i32>(orow + <usize>ox * 4, pixel(pad, pw, oy, ox, sh, sw, dh, dw, kh, kw, wc, z, za, signedX));
       }
     } else {
       for (let oy = 0; oy < oh; oy++) {

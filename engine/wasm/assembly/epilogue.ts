@@ -66,6 +66,30 @@ const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
 }
 
 /**
+ * The SIMD part of finish_dequant when rows are channels (Conv): everything per channel is hoisted out of the pixel
+ * loop. acc = gain·S − zw·actSum + (k·za·zw − gain·za·wSum + bias), the same wrapping int32 value as correctedAcc4.
+ */
+@inline function channelRowsDequant(c: usize, m: i32, n4: i32, ldc: i32, k: i32, actSum: usize, za: i32, wSum: usize, zw: usize,
+  gain: i32, bias: usize, scale: usize, out: usize, osm: i32, affK: usize, affB: usize, act: i32, p4: v128, q4: v128): void {
+  const g4 = i32x4.splat(gain);
+  for (let i = 0; i < m; i++) {
+    const o = <usize>i * 4;
+    const z = load<i32>(zw + o);
+    const base = k * za * z - gain * za * load<i32>(wSum + o) + (bias ? load<i32>(bias + o) : 0);
+    const z4 = i32x4.splat(z), base4 = i32x4.splat(base), s4 = f32x4.splat(load<f32>(scale + o));
+    const k4 = f32x4.splat(affK ? load<f32>(affK + o) : 1), b4 = f32x4.splat(affK ? load<f32>(affB + o) : 0);
+    const row = c + <usize>(i * ldc) * 4, dst = out + <usize>(i * osm) * 4;
+    for (let j = 0; j < n4; j += 4) {
+      const jo = <usize>j * 4;
+      const acc = i32x4.add(i32x4.sub(i32x4.mul(g4, v128.load(row + jo)), i32x4.mul(z4, v128.load(actSum + jo))), base4);
+      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), s4);
+      if (affK) v = f32x4.add(f32x4.mul(v, k4), b4);
+      v128.store(dst + jo, act4(v, act, p4, q4));
+    }
+  }
+}
+
+/**
  * out[i·os_m + j·os_n] = f32(acc)·scale[channel] (FP32 result of a dequantized integer GEMM). A fused
  * BatchNormalization and activation that follow the node ride along: affK ≠ 0 applies v·affK[c] + affB[c]
  * (f32), then act (codes above, parameters p and q).
@@ -75,8 +99,11 @@ export function finish_dequant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSu
   affK: usize, affB: usize, act: i32, p: f32, q: f32): void {
   const n4 = osn == 1 ? n & ~3 : 0;
   const p4 = f32x4.splat(p), q4 = f32x4.splat(q);
+  if (!actRows) {
+    channelRowsDequant(c, m, n4, ldc, k, actSum, za, wSum, zw, gain, bias, scale, out, osm, affK, affB, act, p4, q4);
+  }
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n4; j += 4) {
+    for (let j = actRows ? 0 : n4; j < n4; j += 4) {
       const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
       let v = f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(scale, i, j, actRows));
       if (affK) v = f32x4.add(f32x4.mul(v, factor4(affK, i, j, actRows)), factor4(affB, i, j, actRows));

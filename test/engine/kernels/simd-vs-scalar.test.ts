@@ -167,9 +167,9 @@ test(`LUT (T-MAC) kernel equals the integer reference (${level})`, () => {
 test(`depthwise convolution equals its reference (${level})`, () => {
   const mod = new KernelModule(level);
   const r = rng(14);
-  for (let t = 0; t < 12; t++) {
+  for (let t = 0; t < 24; t++) {
     const g = { c: randInt(r, 1, 4), h: randInt(r, 1, 21), w: randInt(r, 1, 21), kh: pick(r, [1, 3, 5]), kw: pick(r, [1, 3, 5]),
-      sh: pick(r, [1, 1, 2]), sw: pick(r, [1, 1, 2]), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
+      sh: pick(r, [1, 1, 2]), sw: pick(r, [1, 2, 2, 3]), padTop: randInt(r, 0, 2), padLeft: randInt(r, 0, 2), dh: randInt(r, 1, 2), dw: randInt(r, 1, 2), oh: 0, ow: 0 };
     if (t % 2 === 0) { g.sh = 1; g.sw = 1; }
     g.oh = Math.floor((g.h + 2 * g.padTop - ((g.kh - 1) * g.dh + 1)) / g.sh) + 1;
     g.ow = Math.floor((g.w + 2 * g.padLeft - ((g.kw - 1) * g.dw + 1)) / g.sw) + 1;
