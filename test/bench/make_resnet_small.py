@@ -6,23 +6,7 @@ minutes. Usage: /usr/bin/python3 test/bench/make_resnet_small.py OUT.onnx"""
 import sys
 import torch
 import torch.nn as nn
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.down = None
-        if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = torch.relu(self.b1(self.c1(x)))
-        y = self.b2(self.c2(y))
-        return torch.relu(y + (self.down(x) if self.down is not None else x))
+from resnet_blocks import Block, randomize_bn
 
 
 class ResNetSmall(nn.Module):
@@ -44,10 +28,7 @@ class ResNetSmall(nn.Module):
 torch.manual_seed(0)
 torch.set_num_threads(1)
 m = ResNetSmall().eval()
-for mod in m.modules():  # non-trivial BN statistics
-    if isinstance(mod, nn.BatchNorm2d):
-        mod.running_mean.uniform_(-0.1, 0.1)
-        mod.running_var.uniform_(0.5, 1.5)
+randomize_bn(m)
 print('params', sum(p.numel() for p in m.parameters()))
 # PRESERVE keeps BatchNormalization nodes (the engine's Conv→BN→ReLU fusion is part of what is measured)
 torch.onnx.export(m, torch.randn(1, 3, 64, 64), sys.argv[1], input_names=['input'], output_names=['logits'],
