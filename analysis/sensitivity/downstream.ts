@@ -5,7 +5,7 @@
  *   - engine (the default): QuantLens's executor with `weightOverrides` and intermediate feeds (partial runs),
  *     FP32 convolutions on its WebAssembly SIMD kernels (Winograd for 3×3, split over the cores);
  *   - onnxruntime: a per-layer sub-model (a copy of the model bytes cut to the downstream nodes, with the
- *     frontier values and the layer's weight as graph inputs); native AVX code, about 1.5× faster on a
+ *     frontier values and the layer's weight as graph inputs); native AVX code, about 1.2–1.3× faster on a
  *     ResNet-18-sized analysis (test/bench/analyze.bench.ts).
  * Both compute in FP32 with the dequantized weight, so their results agree to float rounding (tested).
  */
