@@ -10,6 +10,7 @@
  */
 import type { KernelModule } from './wasm-module';
 import type { EpilogueActivation } from '../kernel-api';
+import { winogradAccumulators, winogradFits, type WinogradWeights } from './winograd-int';
 import { lowbitPanelK, lutK, packLowbitPanels, packLutPlanes } from './packing';
 
 export type IntLayout = 'panels' | 'rows' | 'lowbit' | 'lut';
@@ -32,6 +33,8 @@ export interface IntWeights {
   zwPtr: number;
   gain: number;
   packedBytes: number;
+  /** 3×3 Conv weights transformed for the integer Winograd path (engine/kernels/winograd-int.ts), when built. */
+  winograd?: WinogradWeights;
 }
 
 const int8Kp = (k: number) => Math.ceil(k / 4) * 4;
@@ -224,6 +227,17 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
   const pixels = g.oh * g.ow;
   const enc = actEncoding(mod, wts, act);
   const padByte = enc.za & 0xff;
+  if (winogradFits(wts.winograd, g)) {
+    // exact int32 accumulators without zero-point terms: the epilogue runs with zero zero points and sums
+    const acc = mod.scratch(g.cout * pixels * 4);
+    const zeros = mod.scratch(Math.max(pixels, g.cout) * 4);
+    mod.i32(zeros, Math.max(pixels, g.cout)).fill(0);
+    for (let b = 0; b < g.batch; b++) {
+      winogradAccumulators(mod, wts.winograd, xBytes + b * g.cin * g.h * g.w, g, enc.signed, enc.za, acc);
+      finish(mod, wts, acc, g.cout, pixels, pixels, zeros, 0, 0, biasPtr, epi, outPtr + b * g.cout * pixels * 4, pixels, 1, false, zeros);
+    }
+    return;
+  }
   if (wts.layout === 'rows' && g.group === g.cin && g.cout === g.cin && wts.gain === 1) {
     // depthwise: direct kernel computing Σ (x − za)(w − zw) per channel, so the epilogue sees zero zero points
     const pb = Math.max(0, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h - g.padTop);

@@ -10,6 +10,7 @@ import type { NodeRunner, OutputEpilogue, QuantizedNode, QuantizedNodeRequest } 
 import type { KernelModule } from '../kernels/wasm-module';
 import { convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
 import { decodeGemm } from '../kernels/decode-gemm';
+import { winogradWeights } from '../kernels/winograd-int';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
 import { codesToFloat, floatsOut, planIntEpilogue, type IntEpiloguePlan } from './epilogue-plan';
 
@@ -85,6 +86,11 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
   if (q.dims[0] % groups !== 0) return null;
   const prep = prepareWeights(mod, q, 'conv', node.name, act !== null, config.kernel, groups);
   if (!prep) return null;
+  const unit = (v: number[] | undefined) => !v || v.every((d) => d === 1);
+  if (prep.kind === 'int' && act && groups === 1 && q.dims.length === 4 && q.dims[2] === 3 && q.dims[3] === 3
+    && unit(ints(req, 'strides')) && unit(ints(req, 'dilations'))) {
+    prep.w.winograd = winogradWeights(mod, prep.w, q.dims[0], q.dims[1]) ?? undefined;
+  }
   const bConst = req.constants[2];
   const bias = bConst && bConst.data instanceof Float32Array && bConst.data.length === prep.n ? Float32Array.from(bConst.data) : undefined;
   const basePlan = prep.kind === 'int' && act ? planIntEpilogue(mod, act, prep.colScale, 1, bias, outAct) : undefined;

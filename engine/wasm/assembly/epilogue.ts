@@ -65,6 +65,12 @@ const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
   return v;
 }
 
+// The per-channel part of the corrected accumulator when rows are channels: k·za·zw − gain·za·wSum + bias.
+@inline function rowBase(i: i32, k: i32, za: i32, wSum: usize, zw: usize, gain: i32, bias: usize): i32 {
+  const o = <usize>i * 4;
+  return k * za * load<i32>(zw + o) - gain * za * load<i32>(wSum + o) + (bias ? load<i32>(bias + o) : 0);
+}
+
 /**
  * The SIMD part of finish_dequant when rows are channels (Conv): everything per channel is hoisted out of the pixel
  * loop. acc = gain·S − zw·actSum + (k·za·zw − gain·za·wSum + bias), the same wrapping int32 value as correctedAcc4.
@@ -74,9 +80,7 @@ const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
   const g4 = i32x4.splat(gain);
   for (let i = 0; i < m; i++) {
     const o = <usize>i * 4;
-    const z = load<i32>(zw + o);
-    const base = k * za * z - gain * za * load<i32>(wSum + o) + (bias ? load<i32>(bias + o) : 0);
-    const z4 = i32x4.splat(z), base4 = i32x4.splat(base), s4 = f32x4.splat(load<f32>(scale + o));
+    const z4 = i32x4.splat(load<i32>(zw + o)), base4 = i32x4.splat(rowBase(i, k, za, wSum, zw, gain, bias)), s4 = f32x4.splat(load<f32>(scale + o));
     const k4 = f32x4.splat(affK ? load<f32>(affK + o) : 1), b4 = f32x4.splat(affK ? load<f32>(affB + o) : 0);
     const row = c + <usize>(i * ldc) * 4, dst = out + <usize>(i * osm) * 4;
     for (let j = 0; j < n4; j += 4) {
@@ -127,9 +131,14 @@ export function finish_requant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSu
   const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), zy4 = i32x4.splat(zy);
   const n4 = osn == 1 ? n & ~3 : 0;
   for (let i = 0; i < m; i++) {
+    // Conv rows: the per-channel terms hoisted out of the pixel loop (see channelRowsDequant)
+    const base4 = actRows ? i32x4.splat(0) : i32x4.splat(rowBase(i, k, za, wSum, zw, gain, bias));
+    const z4 = actRows ? base4 : i32x4.splat(load<i32>(zw + <usize>i * 4)), g4 = i32x4.splat(gain);
+    const m4 = actRows ? base4 : f32x4.splat(load<f32>(mult + <usize>i * 4));
     for (let j = 0; j < n4; j += 4) {
-      const acc = correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows);
-      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), factor4(mult, i, j, actRows));
+      const acc = actRows ? correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows)
+        : i32x4.add(i32x4.sub(i32x4.mul(g4, v128.load(c + <usize>(i * ldc + j) * 4)), i32x4.mul(z4, v128.load(actSum + <usize>j * 4))), base4);
+      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), actRows ? factor4(mult, i, j, actRows) : m4);
       v = f32x4.min(f32x4.max(v, lo4), hi4);
       v128.store(out + <usize>(i * osm + j) * 4, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zy4));
     }

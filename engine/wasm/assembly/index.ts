@@ -7,6 +7,7 @@ export { unpack_lowbit, gemm_lowbit_relaxed, lowbit_signed_activations } from '.
 export { finish_dequant, finish_requant } from './epilogue';
 export { gemm_lut } from './gemm-lut';
 export { depthwise_conv } from './depthwise';
+export { wino_int_weights, wino_int_input, wino_int_output, gemm_panels16 } from './winograd-int';
 export { decode_cols, gemm_f32 } from './gemm-f32';
 
 /** First byte the TypeScript allocator may use. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { KernelModule, defaultSimdLevel } from '../../../engine/kernels/wasm-module';
 import { convWithEpilogue, gemmWithEpilogue, packIntWeights, putActCodes, type ActQuant } from '../../../engine/kernels/int-gemm';
+import { winogradFits, winogradWeights } from '../../../engine/kernels/winograd-int';
 import { requantMultiplier } from '../../../engine/kernels/requant';
 import { qlinearConvModel, qlinearMatMulModel } from './onnx-builders';
 import { pick, randInt, rng } from './rng';
@@ -71,6 +72,10 @@ test(`int8 convolution equals onnxruntime QLinearConv bit for bit (${level})`, a
     { c: 4, h: 12, w: 12, cout: 5, k: 5, attrs: { strides: [3, 2], pads: [2, 1, 0, 2] }, group: 1 },
     { c: 5, h: 9, w: 10, cout: 5, k: 3, attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, group: 5 },
     { c: 16, h: 12, w: 19, cout: 16, k: 3, attrs: { pads: [1, 2, 1, 0], dilations: [1, 2] }, group: 16 },
+    // 3×3 stride 1, one group, cin ≥ 8: the integer Winograd path (asserted below)
+    { c: 16, h: 20, w: 37, cout: 10, k: 3, attrs: { pads: [1, 1, 1, 1] }, group: 1 },
+    { c: 9, h: 17, w: 40, cout: 4, k: 3, attrs: { pads: [0, 2, 1, 0] }, group: 1 },
+    { c: 24, h: 48, w: 48, cout: 7, k: 3, attrs: { pads: [1, 1, 1, 1] }, group: 1 },
   ];
   for (let t = 0; t < cases.length * 2; t++) {
     const cs = cases[t % cases.length];
@@ -102,12 +107,16 @@ test(`int8 convolution equals onnxruntime QLinearConv bit for bit (${level})`, a
     const oh = Math.floor((cs.h + p[0] + p[2] - ((cs.k - 1) * dl[0] + 1)) / st[0]) + 1;
     const ow = Math.floor((cs.w + p[1] + p[3] - ((cs.k - 1) * dl[1] + 1)) / st[1]) + 1;
     const act = { ...U8, scale: xScale, zp: xZp };
+    const g = { batch, cin: cs.c, h: cs.h, w: cs.w, cout: cs.cout, group: cs.group, kh: cs.k, kw: cs.k,
+      sh: st[0], sw: st[1], padTop: p[0], padLeft: p[1], dh: dl[0], dw: dl[1], oh, ow };
+    if (cs.k === 3 && cs.group === 1 && st[0] === 1 && dl[0] === 1 && cs.c >= 8) {
+      wts.winograd = winogradWeights(mod, wts, cs.cout, cs.c) ?? undefined;
+      assert.ok(winogradFits(wts.winograd, g), `case ${t} runs on the Winograd path`);
+    }
     mod.resetScratch();
     const xp = putActCodes(mod, wts, x, 1, x.length, x.length, act);
     const out = mod.scratch(batch * cs.cout * oh * ow * 4);
-    convWithEpilogue(mod, wts, xp, { batch, cin: cs.c, h: cs.h, w: cs.w, cout: cs.cout, group: cs.group, kh: cs.k, kw: cs.k,
-      sh: st[0], sw: st[1], padTop: p[0], padLeft: p[1], dh: dl[0], dw: dl[1], oh, ow }, act, biasPtr,
-      { kind: 'requant', multPtr, zy: yZp, qmin: 0, qmax: 255 }, out);
+    convWithEpilogue(mod, wts, xp, g, act, biasPtr, { kind: 'requant', multPtr, zy: yZp, qmin: 0, qmax: 255 }, out);
     const ours = mod.i32(out, ref.length).slice();
     assert.equal(ref.length, batch * cs.cout * oh * ow);
     assert.equal(mismatches(ours, ref), '', `case ${t} ${JSON.stringify(cs)} perCh=${perCh}`);
