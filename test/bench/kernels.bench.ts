@@ -124,7 +124,7 @@ async function int8Conv(mod: KernelModule, out: BenchRecord[]): Promise<void> {
     () => nat.run({ x: new ortNode.Tensor('uint8', x, p.xDims) }),
   ]);
   const macs = cout * h * wd * c * 9;
-  report(out, 'int8 conv3x3 56x56x64->64', gops(macs, tOurs), [['ort-web wasm', gops(macs, tWeb)], ['ort-node native', gops(macs, tNat)]], PEAK_INT8);
+  report(out, 'int8 conv3x3 56x56x64->64 (Winograd, effective)', gops(macs, tOurs), [['ort-web wasm', gops(macs, tWeb)], ['ort-node native', gops(macs, tNat)]], PEAK_INT8);
 }
 
 async function lowbitGemm(levels: SimdLevel[], m: number, k: number, n: number, out: BenchRecord[]): Promise<void> {
