@@ -31,8 +31,8 @@ export interface KernelExports {
   finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number,
     affK: number, affB: number, clamp: number, lo: number, hi: number): void;
   wino_int_weights(w: number, cout: number, cin: number, wstride: number, zw: number, kp: number, dst: number): void;
-  wino_int_input(x: number, cin: number, h: number, w: number, signedX: number, za: number, pt: number, pl: number, th: number, twp: number, kp: number, pad: number, dst: number): void;
-  wino_int_output(m: number, cout: number, ldm: number, th: number, twp: number, oh: number, ow: number, out: number): void;
+  wino_int_input(x: number, cin: number, h: number, w: number, signedX: number, za: number, pt: number, pl: number, th: number, tw4: number, kp: number, pad: number, dst: number): void;
+  wino_int_output(m: number, cout: number, ldm: number, th: number, tw4: number, oh: number, ow: number, out: number): void;
   gemm_panels16(s: number, m: number, kp: number, p: number, np: number, c: number, ldc: number): void;
   finish_requant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, mult: number, zy: number, qmin: number, qmax: number, out: number, osm: number, osn: number, actRows: number): void;
   decode_cols(packed: number, colBytes: number, bits: number, n0: number, ncols: number, k: number, kp: number, lut: number, scales: number, zps: number, nb: number, bs: number, dst: number): void;

@@ -26,19 +26,19 @@ export function winogradWeights(mod: KernelModule, w: IntWeights, cout: number, 
   return { ptr, kp, cout, cin };
 }
 
-/** Tile grid: th rows of twp tiles (a multiple of 8: one GEMM panel), covering oh×ow outputs. */
-function tiles(g: ConvGeometry): { th: number; twp: number } {
-  const th = Math.ceil(g.oh / 2);
-  return { th, twp: Math.ceil(Math.ceil(g.ow / 2) / 8) * 8 };
+/** Tile grid: th rows of tw4 tiles (a multiple of 4) covering oh×ow outputs, in np GEMM panels of 8 tiles. */
+function tiles(g: ConvGeometry): { th: number; tw4: number; np: number } {
+  const th = Math.ceil(g.oh / 2), tw4 = Math.ceil(Math.ceil(g.ow / 2) / 4) * 4;
+  return { th, tw4, np: Math.ceil((th * tw4) / 8) };
 }
 
 /** Whether this geometry runs on the Winograd path: the right shape, and few enough padded tiles to pay off. */
 export function winogradFits(u: WinogradWeights | undefined, g: ConvGeometry): u is WinogradWeights {
   if (!u || g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || g.group !== 1) return false;
   if (g.cin !== u.cin || g.cout !== u.cout) return false;
-  const { th, twp } = tiles(g);
-  // 16 products per tile against 9 per output pixel for im2col; rounding tiles up to panels of 8 costs some of that
-  return th * twp * 16 <= 0.6 * g.oh * g.ow * 9;
+  const { np } = tiles(g);
+  // 16 products per tile against 9 per output pixel for im2col; rounding tiles up to panels costs some of that
+  return np * 8 * 16 <= 0.6 * g.oh * g.ow * 9;
 }
 
 /**
@@ -47,16 +47,16 @@ export function winogradFits(u: WinogradWeights | undefined, g: ConvGeometry): u
  */
 export function winogradAccumulators(mod: KernelModule, u: WinogradWeights, xImage: number, g: ConvGeometry,
   signed: boolean, za: number, acc: number): void {
-  const { th, twp } = tiles(g);
-  const np = (th * twp) / 8, ldm = th * twp;
+  const { th, tw4, np } = tiles(g);
+  const ldm = np * 8;
   const mark = mod.scratchMark();
-  const pad = mod.scratch(2 * ((2 * th + 2) * (2 * twp + 2) + 32));
+  const pad = mod.scratch(2 * ((2 * th + 4) * (2 * tw4 + 2) + 32));
   const p = mod.scratch(16 * np * u.kp * 16);
   const m = mod.scratch(16 * g.cout * ldm * 4);
-  mod.k.wino_int_input(xImage, g.cin, g.h, g.w, signed ? 1 : 0, za, g.padTop, g.padLeft, th, twp, u.kp, pad, p);
+  mod.k.wino_int_input(xImage, g.cin, g.h, g.w, signed ? 1 : 0, za, g.padTop, g.padLeft, th, tw4, u.kp, pad, p);
   for (let t = 0; t < 16; t++) {
     mod.k.gemm_panels16(u.ptr + t * g.cout * u.kp * 2, g.cout, u.kp, p + t * np * u.kp * 16, np, m + t * g.cout * ldm * 4, ldm);
   }
-  mod.k.wino_int_output(m, g.cout, ldm, th, twp, g.oh, g.ow, acc);
+  mod.k.wino_int_output(m, g.cout, ldm, th, tw4, g.oh, g.ow, acc);
   mod.scratchRelease(mark);
 }

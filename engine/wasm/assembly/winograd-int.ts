@@ -6,7 +6,7 @@
 //   M_t = Σ_c U_t[o, c]·V_t[c, tile]   (16 int16 GEMMs, int32; exact while cin·|U|·|V| < 2³¹: cin ≤ 1024)
 //   Y = (Aᵀ M A) / 4      exact: Aᵀ M A is four times the integer convolution Σ (x − za)(w − zw).
 // So Y equals the direct convolution's zero-point-corrected int32 accumulator bit for bit, and the usual epilogue
-// follows with zero zero points. Tiles run along a row in groups of 8 (one GEMM panel); the plane is first copied
+// follows with zero zero points. Tiles run row by row in groups of 8 (one GEMM panel); the plane is first copied
 // into a za-padded plane so every tile reads in bounds and padding contributes zero.
 import { copyBytes, fillBytes } from './bytes';
 
@@ -62,21 +62,55 @@ export function wino_int_weights(w: usize, cout: i32, cin: i32, wstride: i32, zw
 }
 
 /**
- * V_t for every channel and tile of one image: x is cin planes of h×w activation bytes; tiles cover th × twp
- * (twp a multiple of 8) starting at (−pt, −pl). P block t is np = th·twp/8 panels of kp·16 bytes (gemm_panels16
- * layout: per k pair 32 bytes [k0 j0, k1 j0, … k1 j7] of int16). pad: scratch of (2·th + 2)·(2·twp + 2) + 32 bytes.
+ * V_t of 8 tiles side by side (one tile row, tiles starting at base in a padded plane of row stride pw) into out:
+ * 16 vectors of 8 int16 lanes, t = 4i + j.
+ */
+@inline function transform8(base: usize, pw: i32, signedX: i32, vza: v128, out: usize): void {
+  // d rows 0..3, each as 4 column vectors (8 tiles per vector)
+  const r0l = v128.load(base), r0h = v128.load(base, 16);
+  const r1l = v128.load(base + <usize>pw), r1h = v128.load(base + <usize>pw, 16);
+  const r2l = v128.load(base + <usize>(2 * pw)), r2h = v128.load(base + <usize>(2 * pw), 16);
+  const r3l = v128.load(base + <usize>(3 * pw)), r3h = v128.load(base + <usize>(3 * pw), 16);
+  const a00 = col8(r0l, r0h, 0, signedX, vza), a01 = col8(r0l, r0h, 1, signedX, vza), a02 = col8(r0l, r0h, 2, signedX, vza), a03 = col8(r0l, r0h, 3, signedX, vza);
+  const a10 = col8(r1l, r1h, 0, signedX, vza), a11 = col8(r1l, r1h, 1, signedX, vza), a12 = col8(r1l, r1h, 2, signedX, vza), a13 = col8(r1l, r1h, 3, signedX, vza);
+  const a20 = col8(r2l, r2h, 0, signedX, vza), a21 = col8(r2l, r2h, 1, signedX, vza), a22 = col8(r2l, r2h, 2, signedX, vza), a23 = col8(r2l, r2h, 3, signedX, vza);
+  const a30 = col8(r3l, r3h, 0, signedX, vza), a31 = col8(r3l, r3h, 1, signedX, vza), a32 = col8(r3l, r3h, 2, signedX, vza), a33 = col8(r3l, r3h, 3, signedX, vza);
+  // Bᵀ along rows: row combos (0−2, 1+2, 2−1, 1−3) of each column
+  const b00 = i16x8.sub(a00, a20), b01 = i16x8.sub(a01, a21), b02 = i16x8.sub(a02, a22), b03 = i16x8.sub(a03, a23);
+  const b10 = i16x8.add(a10, a20), b11 = i16x8.add(a11, a21), b12 = i16x8.add(a12, a22), b13 = i16x8.add(a13, a23);
+  const b20 = i16x8.sub(a20, a10), b21 = i16x8.sub(a21, a11), b22 = i16x8.sub(a22, a12), b23 = i16x8.sub(a23, a13);
+  const b30 = i16x8.sub(a10, a30), b31 = i16x8.sub(a11, a31), b32 = i16x8.sub(a12, a32), b33 = i16x8.sub(a13, a33);
+  // B along columns of each row: (0−2, 1+2, 2−1, 1−3) → V[i][j]
+  storeRow(out, 0, i16x8.sub(b00, b02), i16x8.add(b01, b02), i16x8.sub(b02, b01), i16x8.sub(b01, b03));
+  storeRow(out, 1, i16x8.sub(b10, b12), i16x8.add(b11, b12), i16x8.sub(b12, b11), i16x8.sub(b11, b13));
+  storeRow(out, 2, i16x8.sub(b20, b22), i16x8.add(b21, b22), i16x8.sub(b22, b21), i16x8.sub(b21, b23));
+  storeRow(out, 3, i16x8.sub(b30, b32), i16x8.add(b31, b32), i16x8.sub(b32, b31), i16x8.sub(b31, b33));
+}
+
+@inline function storeRow(out: usize, i: i32, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  const p = out + <usize>(i * 64);
+  v128.store(p, v0); v128.store(p, v1, 16); v128.store(p, v2, 32); v128.store(p, v3, 48);
+}
+
+/**
+ * V_t for every channel and tile of one image: x is cin planes of h×w activation bytes. Tiles run row by row, tw4
+ * (a multiple of 4) per row, th rows, from (−pt, −pl); a panel of 8 tiles may end one row and start the next (then
+ * at 4 + 4). P block t holds np = ⌈th·tw4/8⌉ panels of kp·16 bytes (gemm_panels16 layout: per k pair 32 bytes
+ * [k0 j0, k1 j0, … k1 j7] of int16). pad: scratch of 2·((2·th + 4)·(2·tw4 + 2) + 32) bytes.
  */
 export function wino_int_input(x: usize, cin: i32, h: i32, w: i32, signedX: i32, za: i32, pt: i32, pl: i32,
-  th: i32, twp: i32, kp: i32, pad: usize, dst: usize): void {
-  const ph = 2 * th + 2, pw = 2 * twp + 2;
-  const np = th * twp / 8;
+  th: i32, tw4: i32, kp: i32, pad: usize, dst: usize): void {
+  const ph = 2 * th + 4, pw = 2 * tw4 + 2;
+  const np = (th * tw4 + 7) >> 3;
   const block = <usize>np * <usize>kp * 16;
   const vza = i16x8.splat(<i16>za);
+  const keep = memory.data(16 * 16), cur = memory.data(16 * 16), next = memory.data(16 * 16);
   for (let c = 0; c < kp; c += 2) {
     // two channels at a time: their V_t interleave into one 32-byte k-pair block per panel
     for (let half = 0; half < 2; half++) {
       const ch = c + half;
       const padHalf = pad + <usize>half * <usize>(ph * pw + 32);
+      // a channel past cin keeps its za-filled plane: all zeros after − za
       fillBytes(padHalf, za, ph * pw + 32);
       if (ch >= cin) continue;
       const plane = x + <usize>ch * <usize>(h * w);
@@ -86,68 +120,44 @@ export function wino_int_input(x: usize, cin: i32, h: i32, w: i32, signedX: i32,
         if (x1 > x0) copyBytes(padHalf + <usize>((iy + pt) * pw + x0 + pl), plane + <usize>(iy * w + x0), x1 - x0);
       }
     }
-    const keep = memory.data(16 * 16); // channel c's 16 V vectors until channel c + 1 joins them
-    for (let ty = 0; ty < th; ty++) {
-      for (let tx = 0; tx < twp; tx += 8) {
-        const panel = dst + <usize>((ty * twp + tx) / 8) * <usize>kp * 16 + <usize>(c >> 1) * 32;
-        for (let half = 0; half < 2; half++) {
-          // a channel past cin reads its za-filled plane: all zeros after − za
-          const padHalf = pad + <usize>half * <usize>(ph * pw + 32);
-          const base = padHalf + <usize>(2 * ty * pw + 2 * tx);
-          // d rows 0..3, each as 4 column vectors (8 tiles per vector), Bᵀ applied along the columns first
-          const r0l = v128.load(base), r0h = v128.load(base, 16);
-          const r1l = v128.load(base + <usize>pw), r1h = v128.load(base + <usize>pw, 16);
-          const r2l = v128.load(base + <usize>(2 * pw)), r2h = v128.load(base + <usize>(2 * pw), 16);
-          const r3l = v128.load(base + <usize>(3 * pw)), r3h = v128.load(base + <usize>(3 * pw), 16);
-          // per row i: e_i = d_i Bᵀ-transformed along j → 4 vectors
-          const a00 = col8(r0l, r0h, 0, signedX, vza), a01 = col8(r0l, r0h, 1, signedX, vza), a02 = col8(r0l, r0h, 2, signedX, vza), a03 = col8(r0l, r0h, 3, signedX, vza);
-          const a10 = col8(r1l, r1h, 0, signedX, vza), a11 = col8(r1l, r1h, 1, signedX, vza), a12 = col8(r1l, r1h, 2, signedX, vza), a13 = col8(r1l, r1h, 3, signedX, vza);
-          const a20 = col8(r2l, r2h, 0, signedX, vza), a21 = col8(r2l, r2h, 1, signedX, vza), a22 = col8(r2l, r2h, 2, signedX, vza), a23 = col8(r2l, r2h, 3, signedX, vza);
-          const a30 = col8(r3l, r3h, 0, signedX, vza), a31 = col8(r3l, r3h, 1, signedX, vza), a32 = col8(r3l, r3h, 2, signedX, vza), a33 = col8(r3l, r3h, 3, signedX, vza);
-          // Bᵀ along rows: row combos (0−2, 1+2, 2−1, 1−3) of each column
-          const b00 = i16x8.sub(a00, a20), b01 = i16x8.sub(a01, a21), b02 = i16x8.sub(a02, a22), b03 = i16x8.sub(a03, a23);
-          const b10 = i16x8.add(a10, a20), b11 = i16x8.add(a11, a21), b12 = i16x8.add(a12, a22), b13 = i16x8.add(a13, a23);
-          const b20 = i16x8.sub(a20, a10), b21 = i16x8.sub(a21, a11), b22 = i16x8.sub(a22, a12), b23 = i16x8.sub(a23, a13);
-          const b30 = i16x8.sub(a10, a30), b31 = i16x8.sub(a11, a31), b32 = i16x8.sub(a12, a32), b33 = i16x8.sub(a13, a33);
-          // B along columns of each row: (0−2, 1+2, 2−1, 1−3) → V[i][j], t = 4i + j; store interleaved with the other channel
-          emitRow(panel, block, 0, half, keep, i16x8.sub(b00, b02), i16x8.add(b01, b02), i16x8.sub(b02, b01), i16x8.sub(b01, b03));
-          emitRow(panel, block, 1, half, keep, i16x8.sub(b10, b12), i16x8.add(b11, b12), i16x8.sub(b12, b11), i16x8.sub(b11, b13));
-          emitRow(panel, block, 2, half, keep, i16x8.sub(b20, b22), i16x8.add(b21, b22), i16x8.sub(b22, b21), i16x8.sub(b21, b23));
-          emitRow(panel, block, 3, half, keep, i16x8.sub(b30, b32), i16x8.add(b31, b32), i16x8.sub(b32, b31), i16x8.sub(b31, b33));
+    for (let q = 0; q < np; q++) {
+      const ty = (q * 8) / tw4, tx = (q * 8) % tw4;
+      const panel = dst + <usize>q * <usize>kp * 16 + <usize>(c >> 1) * 32;
+      for (let half = 0; half < 2; half++) {
+        const padHalf = pad + <usize>half * <usize>(ph * pw + 32);
+        const out = half == 0 ? keep : cur;
+        transform8(padHalf + <usize>(2 * ty * pw + 2 * tx), pw, signedX, vza, out);
+        if (tx + 8 > tw4) {
+          // the panel's last 4 tiles open the next tile row
+          transform8(padHalf + <usize>(2 * (ty + 1) * pw), pw, signedX, vza, next);
+          for (let t = 0; t < 16; t++) {
+            const o = out + <usize>t * 16;
+            v128.store(o, i8x16.shuffle(v128.load(o), v128.load(next + <usize>t * 16), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+          }
         }
+      }
+      for (let t = 0; t < 16; t++) {
+        const a = v128.load(keep + <usize>t * 16), v = v128.load(cur + <usize>t * 16);
+        const p = panel + <usize>t * block;
+        v128.store(p, i8x16.shuffle(a, v, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
+        v128.store(p, i8x16.shuffle(a, v, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), 16);
       }
     }
   }
 }
 
-// Row i of V (t = 4i .. 4i + 3, 8 tiles each). The first channel of a k pair is kept; the second is interleaved with
-// it lane by lane into the panel's 32-byte block [c j0, c+1 j0, c j1, c+1 j1, … c+1 j7].
-@inline function emitRow(panel: usize, block: usize, i: i32, half: i32, keep: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
-  emit(panel + <usize>(i * 4) * block, half, keep + <usize>(i * 4) * 16, v0);
-  emit(panel + <usize>(i * 4 + 1) * block, half, keep + <usize>(i * 4 + 1) * 16, v1);
-  emit(panel + <usize>(i * 4 + 2) * block, half, keep + <usize>(i * 4 + 2) * 16, v2);
-  emit(panel + <usize>(i * 4 + 3) * block, half, keep + <usize>(i * 4 + 3) * 16, v3);
-}
-
-@inline function emit(p: usize, half: i32, slot: usize, v: v128): void {
-  if (half == 0) { v128.store(slot, v); return; }
-  const a = v128.load(slot);
-  v128.store(p, i8x16.shuffle(a, v, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
-  v128.store(p, i8x16.shuffle(a, v, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), 16);
-}
-
 /**
- * Y = (Aᵀ M A)/4 for every output channel and tile: M block t is cout rows of ldm int32 (tiles th·twp, row-major);
+ * Y = (Aᵀ M A)/4 for every output channel and tile: M block t is cout rows of ldm int32 (tiles th·tw4, row-major);
  * out is cout planes of oh×ow int32.
  */
-export function wino_int_output(m: usize, cout: i32, ldm: i32, th: i32, twp: i32, oh: i32, ow: i32, out: usize): void {
+export function wino_int_output(m: usize, cout: i32, ldm: i32, th: i32, tw4: i32, oh: i32, ow: i32, out: usize): void {
   const block = <usize>cout * <usize>ldm * 4;
   for (let o = 0; o < cout; o++) {
     const row = m + <usize>o * <usize>ldm * 4;
     const plane = out + <usize>o * <usize>(oh * ow) * 4;
     for (let ty = 0; ty < th; ty++) {
-      for (let tx = 0; tx < twp; tx += 4) {
-        const jo = <usize>(ty * twp + tx) * 4;
+      for (let tx = 0; tx < tw4; tx += 4) {
+        const jo = <usize>(ty * tw4 + tx) * 4;
         // Aᵀ along rows: (0+1+2, 1−2−3) of each column, for both result rows
         let s0 = i32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, d0 = s0, d1 = s0, d2 = s0, d3 = s0;
         for (let j = 0; j < 4; j++) {
