@@ -217,6 +217,17 @@ export interface ConvGeometry {
 }
 
 /**
+ * The epilogue of one image for kernels whose int32 accumulators already hold Σ (x − za)(w − zw) (depthwise,
+ * Winograd): it runs with zero zero points and zero sums. Returns finish(accumulators, image index).
+ */
+function exactFinisher(mod: KernelModule, wts: IntWeights, g: ConvGeometry, biasPtr: number, epi: Epilogue, outPtr: number): (c: number, b: number) => void {
+  const pixels = g.oh * g.ow, n = Math.max(pixels, g.cout);
+  const zeros = mod.scratch(n * 4);
+  mod.i32(zeros, n).fill(0);
+  return (c, b) => finish(mod, wts, c, g.cout, pixels, pixels, zeros, 0, 0, biasPtr, epi, outPtr + b * g.cout * pixels * 4, pixels, 1, false, zeros);
+}
+
+/**
  * Integer convolution per image and group. `xBytes` points at the whole input already in kernel encoding
  * (batch·cin·h·w bytes). Output (NCHW, 4-byte elements: f32 or int32 codes) goes to outPtr. 'rows' weights:
  * im2col into panels, weights on the splat side; 'lowbit' weights: im2col rows against k-contiguous codes.
@@ -228,13 +239,11 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
   const enc = actEncoding(mod, wts, act);
   const padByte = enc.za & 0xff;
   if (winogradFits(wts.winograd, g)) {
-    // exact int32 accumulators without zero-point terms: the epilogue runs with zero zero points and sums
     const acc = mod.scratch(g.cout * pixels * 4);
-    const zeros = mod.scratch(Math.max(pixels, g.cout) * 4);
-    mod.i32(zeros, Math.max(pixels, g.cout)).fill(0);
+    const finishImage = exactFinisher(mod, wts, g, biasPtr, epi, outPtr);
     for (let b = 0; b < g.batch; b++) {
       winogradAccumulators(mod, wts.winograd, xBytes + b * g.cin * g.h * g.w, g, enc.signed, enc.za, acc);
-      finish(mod, wts, acc, g.cout, pixels, pixels, zeros, 0, 0, biasPtr, epi, outPtr + b * g.cout * pixels * 4, pixels, 1, false, zeros);
+      finishImage(acc, b);
     }
     return;
   }
@@ -244,12 +253,11 @@ export function convWithEpilogue(mod: KernelModule, wts: IntWeights, xBytes: num
     const pr = Math.max(0, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w - g.padLeft);
     const pad = mod.scratch((g.h + g.padTop + pb) * (g.w + g.padLeft + pr) + 16);
     const c = mod.scratch(g.cout * pixels * 4);
-    const zeros = mod.scratch(Math.max(pixels, g.cout) * 4);
-    mod.i32(zeros, Math.max(pixels, g.cout)).fill(0);
+    const finishImage = exactFinisher(mod, wts, g, biasPtr, epi, outPtr);
     for (let b = 0; b < g.batch; b++) {
       mod.k.depthwise_conv(xBytes + b * g.cin * g.h * g.w, g.cin, g.h, g.w, enc.signed ? 1 : 0, enc.za, wts.ptr, wts.kp, wts.zwPtr, g.kh, g.kw,
         g.sh, g.sw, g.padTop, g.padLeft, pb, pr, g.dh, g.dw, g.oh, g.ow, pad, c);
-      finish(mod, wts, c, g.cout, pixels, pixels, zeros, 0, 0, biasPtr, epi, outPtr + b * g.cout * pixels * 4, pixels, 1, false, zeros);
+      finishImage(c, b);
     }
     return;
   }

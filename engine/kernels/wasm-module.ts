@@ -29,7 +29,7 @@ export interface KernelExports {
   gemm_lowbit_relaxed(a: number, m: number, kp: number, w: number, np: number, bits: number, c: number, ldc: number): void;
   lowbit_signed_activations(): number;
   finish_dequant(c: number, m: number, n: number, ldc: number, k: number, actSum: number, za: number, wSum: number, zw: number, gain: number, bias: number, scale: number, out: number, osm: number, osn: number, actRows: number,
-    affK: number, affB: number, clamp: number, lo: number, hi: number): void;
+    affK: number, affB: number, act: number, p: number, q: number): void;
   wino_int_weights(w: number, cout: number, cin: number, wstride: number, zw: number, kp: number, dst: number): void;
   wino_int_input(x: number, cin: number, h: number, w: number, signedX: number, za: number, pt: number, pl: number, th: number, tw4: number, kp: number, pad: number, dst: number): void;
   wino_int_output(m: number, cout: number, ldm: number, th: number, tw4: number, oh: number, ow: number, out: number): void;

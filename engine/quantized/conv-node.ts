@@ -6,13 +6,13 @@
  */
 import { QuantLensError } from '../errors';
 import type { Tensor } from '../ir';
-import type { NodeRunner, OutputEpilogue, QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
+import type { EpilogueActivation, NodeRunner, OutputEpilogue, QuantizedNode, QuantizedNodeRequest } from '../kernel-api';
 import type { KernelModule } from '../kernels/wasm-module';
 import { convWithEpilogue, quantizeActs, type ConvGeometry } from '../kernels/int-gemm';
 import { decodeGemm } from '../kernels/decode-gemm';
 import { winogradWeights } from '../kernels/winograd-int';
 import { actQuantOf, fakeQuantInPlace, prepareWeights } from './plan';
-import { codesToFloat, floatsOut, planIntEpilogue, type IntEpiloguePlan } from './epilogue-plan';
+import { codesToFloat, floatsOut, planIntEpilogue } from './epilogue-plan';
 
 function ints(req: QuantizedNodeRequest, name: string): number[] | undefined {
   const a = req.node.attrs[name];
@@ -93,9 +93,10 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
   }
   const bConst = req.constants[2];
   const bias = bConst && bConst.data instanceof Float32Array && bConst.data.length === prep.n ? Float32Array.from(bConst.data) : undefined;
-  const basePlan = prep.kind === 'int' && act ? planIntEpilogue(mod, act, prep.colScale, 1, bias, outAct) : undefined;
+  const intPlan = prep.kind === 'int' && act ? planIntEpilogue(mod, act, prep.colScale, 1, bias, outAct) : undefined;
 
-  const makeRun = (intPlan: IntEpiloguePlan | undefined) => (inputs: (Tensor | undefined)[]): Tensor[] => {
+  /** The runner; `fused` is a BN affine and activation the dequantize epilogue applies (see fuseEpilogue). */
+  const makeRun = (fused?: { affine?: { k: Float32Array; b: Float32Array }; activation?: EpilogueActivation }) => (inputs: (Tensor | undefined)[]): Tensor[] => {
     const xt = inputs[0];
     if (!xt || !(xt.data instanceof Float32Array)) throw new QuantLensError('unsupported-op', `node ${node.name}: quantized Conv needs a float32 input`);
     const g = convGeometry(req, xt.dims, q.dims);
@@ -108,8 +109,14 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
     let out: Float32Array;
     let biasLeft = !intPlan || intPlan.biasPtr === 0 ? (bias ?? (inputs[2]?.data instanceof Float32Array ? inputs[2].data : undefined)) : undefined;
     if (prep.kind === 'int' && act && intPlan) {
+      let epi = intPlan.epi;
+      if (fused && epi.kind === 'dequant') {
+        // per call in scratch: a compiled chain holds no kernel memory of its own
+        const put = (v: Float32Array) => { const ptr = mod.scratch(v.byteLength); mod.put(ptr, v); return ptr; };
+        epi = { ...epi, affine: fused.affine && { kPtr: put(fused.affine.k), bPtr: put(fused.affine.b) }, activation: fused.activation };
+      }
       const xq = quantizeActs(mod, prep.w, x, 1, x.length, x.length, act);
-      convWithEpilogue(mod, prep.w, xq, g, act, intPlan.biasPtr, intPlan.epi, outPtr);
+      convWithEpilogue(mod, prep.w, xq, g, act, intPlan.biasPtr, epi, outPtr);
       out = intPlan.outQuant ? codesToFloat(mod.i32(outPtr, total), intPlan.outQuant) : floatsOut(mod, outPtr, total);
       if (!intPlan.fp32Bias && intPlan.biasPtr) biasLeft = undefined;
     } else if (prep.kind === 'decode') {
@@ -144,17 +151,12 @@ export function createConvNode(mod: KernelModule, req: QuantizedNodeRequest): Qu
   // The epilogue can take a fused affine and activation only when nothing else runs after it: FP32 output, bias in int32
   // (or none), no output fake-quant.
   const fuseEpilogue = (e: OutputEpilogue): NodeRunner | null => {
-    const p = basePlan;
+    const p = intPlan;
     const biasInKernel = (node.inputs[2] ?? '') === '' || (p?.biasPtr ?? 0) !== 0;
-    if (!p || p.epi.kind !== 'dequant' || p.fp32Bias || p.postFakeQuant || p.outQuant || !biasInKernel) return null;
+    if (!p || p.epi.kind !== 'dequant' || p.fp32Bias || p.postFakeQuant || !biasInKernel) return null;
     if (e.affine && (e.affine.k.length !== prep.n || e.affine.b.length !== prep.n)) return null;
-    let affine: { kPtr: number; bPtr: number } | undefined;
-    if (e.affine) {
-      affine = { kPtr: mod.alloc(prep.n * 4), bPtr: mod.alloc(prep.n * 4) };
-      mod.put(affine.kPtr, Float32Array.from(e.affine.k));
-      mod.put(affine.bPtr, Float32Array.from(e.affine.b));
-    }
-    return makeRun({ ...p, epi: { ...p.epi, affine, activation: e.activation } });
+    const affine = e.affine && { k: Float32Array.from(e.affine.k), b: Float32Array.from(e.affine.b) };
+    return makeRun({ affine, activation: e.activation });
   };
-  return { run: makeRun(basePlan), path: prep.path, packedBytes: prep.w.packedBytes, fuseEpilogue };
+  return { run: makeRun(), path: prep.path, packedBytes: prep.w.packedBytes, fuseEpilogue };
 }

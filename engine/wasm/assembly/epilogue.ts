@@ -71,10 +71,13 @@ const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
   return k * za * load<i32>(zw + o) - gain * za * load<i32>(wSum + o) + (bias ? load<i32>(bias + o) : 0);
 }
 
-/**
- * The SIMD part of finish_dequant when rows are channels (Conv): everything per channel is hoisted out of the pixel
- * loop. acc = gain·S − zw·actSum + (k·za·zw − gain·za·wSum + bias), the same wrapping int32 value as correctedAcc4.
- */
+// Conv rows (channels): acc = gain·S − zw·actSum + rowBase, the same wrapping int32 value as correctedAcc4, with
+// everything per channel (g4, z4, base4) computed once per row instead of per step.
+@inline function channelAcc4(row: usize, actSum: usize, jo: usize, g4: v128, z4: v128, base4: v128): v128 {
+  return i32x4.add(i32x4.sub(i32x4.mul(g4, v128.load(row + jo)), i32x4.mul(z4, v128.load(actSum + jo))), base4);
+}
+
+/** The SIMD part of finish_dequant when rows are channels (Conv), per-channel terms hoisted out of the pixel loop. */
 @inline function channelRowsDequant(c: usize, m: i32, n4: i32, ldc: i32, k: i32, actSum: usize, za: i32, wSum: usize, zw: usize,
   gain: i32, bias: usize, scale: usize, out: usize, osm: i32, affK: usize, affB: usize, act: i32, p4: v128, q4: v128): void {
   const g4 = i32x4.splat(gain);
@@ -85,8 +88,7 @@ const ACT_CLAMP = 1, ACT_HARDSWISH = 2, ACT_HARDSIGMOID = 3, ACT_LEAKY = 4;
     const row = c + <usize>(i * ldc) * 4, dst = out + <usize>(i * osm) * 4;
     for (let j = 0; j < n4; j += 4) {
       const jo = <usize>j * 4;
-      const acc = i32x4.add(i32x4.sub(i32x4.mul(g4, v128.load(row + jo)), i32x4.mul(z4, v128.load(actSum + jo))), base4);
-      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), s4);
+      let v = f32x4.mul(f32x4.convert_i32x4_s(channelAcc4(row, actSum, jo, g4, z4, base4)), s4);
       if (affK) v = f32x4.add(f32x4.mul(v, k4), b4);
       v128.store(dst + jo, act4(v, act, p4, q4));
     }
@@ -130,14 +132,15 @@ export function finish_requant(c: usize, m: i32, n: i32, ldc: i32, k: i32, actSu
   const hi = <f32>(qmax - zy);
   const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), zy4 = i32x4.splat(zy);
   const n4 = osn == 1 ? n & ~3 : 0;
+  const g4 = i32x4.splat(gain);
   for (let i = 0; i < m; i++) {
-    // Conv rows: the per-channel terms hoisted out of the pixel loop (see channelRowsDequant)
-    const base4 = actRows ? i32x4.splat(0) : i32x4.splat(rowBase(i, k, za, wSum, zw, gain, bias));
-    const z4 = actRows ? base4 : i32x4.splat(load<i32>(zw + <usize>i * 4)), g4 = i32x4.splat(gain);
-    const m4 = actRows ? base4 : f32x4.splat(load<f32>(mult + <usize>i * 4));
+    // Conv rows: the per-channel terms once per row (see channelAcc4); MatMul rows: per-column vectors per step
+    const o = <usize>i * 4;
+    const z4 = actRows ? g4 : i32x4.splat(load<i32>(zw + o)), base4 = actRows ? g4 : i32x4.splat(rowBase(i, k, za, wSum, zw, gain, bias));
+    const m4 = actRows ? g4 : f32x4.splat(load<f32>(mult + o));
+    const row = c + <usize>(i * ldc) * 4;
     for (let j = 0; j < n4; j += 4) {
-      const acc = actRows ? correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows)
-        : i32x4.add(i32x4.sub(i32x4.mul(g4, v128.load(c + <usize>(i * ldc + j) * 4)), i32x4.mul(z4, v128.load(actSum + <usize>j * 4))), base4);
+      const acc = actRows ? correctedAcc4(c, i, j, ldc, k, actSum, za, wSum, zw, gain, bias, actRows) : channelAcc4(row, actSum, <usize>j * 4, g4, z4, base4);
       let v = f32x4.mul(f32x4.convert_i32x4_s(acc), actRows ? factor4(mult, i, j, actRows) : m4);
       v = f32x4.min(f32x4.max(v, lo4), hi4);
       v128.store(out + <usize>(i * osm + j) * 4, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), zy4));
