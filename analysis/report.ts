@@ -119,6 +119,20 @@ export interface EvalLayer {
   latencyMs: number;
 }
 
+/** Top-1 accuracy of both graphs against the labels, and whether their difference is more than borderline flips. */
+export interface EvalAccuracy {
+  fp32: number;
+  quantized: number;
+  delta: number;
+  /** Labelled samples. */
+  samples?: number;
+  /** Indices of the samples each graph gets wrong (in eval order), so two reports can be compared sample by sample. */
+  fp32Misses?: number[];
+  quantizedMisses?: number[];
+  /** Paired (McNemar) test: samples FP32 gets right and the quantized graph wrong (lost), the reverse (gained). */
+  paired?: { lost: number; gained: number; pValue: number };
+}
+
 export interface EvalReport {
   parity: { maxAbsDiff: number; maxRelDiff: number };
   /** null when it does not apply (outputs are not logits); `notApplicable` says why. */
@@ -126,7 +140,7 @@ export interface EvalReport {
   kl: number | null;
   sqnrDb: number;
   cosine?: number;
-  accuracy?: { fp32: number; quantized: number; delta: number };
+  accuracy?: EvalAccuracy;
   notApplicable?: Record<string, string>;
   layers: EvalLayer[];
   latencyMs?: { fp32: number; quantized: number };

@@ -15,9 +15,10 @@ import type { ActivationAccumulator } from '../activations/accumulator';
 import type { QuantConfig } from '../config/types';
 import type { CalibrationSource } from '../data/source';
 import type { LoadedModel } from '../onnx/load';
-import type { EvalLayer, EvalReport } from '../report';
+import type { EvalAccuracy, EvalLayer, EvalReport } from '../report';
 import { activationTensorsFor, buildEngineConfig, type BuiltQuant } from './engineConfig';
-import { OutputComparison } from './metrics';
+import { OutputComparison, type ComparisonResult } from './metrics';
+import { pairedTop1 } from './significance';
 
 export interface EvalRequest {
   loaded: LoadedModel;
@@ -174,7 +175,7 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
     kl: first?.kl ?? null,
     sqnrDb: first?.sqnrDb ?? Number.NaN,
     cosine: first?.cosine ?? Number.NaN,
-    ...(first?.accuracy ? { accuracy: { fp32: first.accuracy.reference, quantized: first.accuracy.test, delta: first.accuracy.test - first.accuracy.reference } } : {}),
+    ...(first?.accuracy ? { accuracy: evalAccuracy(first.accuracy) } : {}),
     ...(Object.keys(notApplicable).length ? { notApplicable } : {}),
     layers,
     latencyMs: { fp32: fp32Ms / samples, quantized: qMs / samples },
@@ -190,4 +191,17 @@ function addTimings(into: Map<string, { ms: number; path: KernelPath; op: string
     const prev = into.get(t.node);
     into.set(t.node, { ms: (prev?.ms ?? 0) + t.ms, path: t.path, op: t.op });
   }
+}
+
+function evalAccuracy(a: NonNullable<ComparisonResult['accuracy']>): EvalAccuracy {
+  const p = pairedTop1(a.referenceMisses, a.testMisses);
+  return {
+    fp32: a.reference,
+    quantized: a.test,
+    delta: a.test - a.reference,
+    samples: a.samples,
+    fp32Misses: a.referenceMisses,
+    quantizedMisses: a.testMisses,
+    paired: { lost: p.onlyA, gained: p.onlyB, pValue: p.pValue },
+  };
 }

@@ -20,6 +20,9 @@ export class OutputComparison {
   private refCorrect = 0;
   private testCorrect = 0;
   private labelled = 0;
+  /** Indices (among the labelled samples, in order) that each model gets wrong: a paired test needs which, not how many. */
+  private refMisses: number[] = [];
+  private testMisses: number[] = [];
   /** Why class metrics do not apply (null while they do). */
   classNotApplicable: string | null = null;
 
@@ -48,9 +51,11 @@ export class OutputComparison {
       if (ra === ta) this.agree++;
       this.klSum += klDivergence(ref, test, o, classes, probs);
       if (labels && row < labels.length) {
-        this.labelled++;
         if (ra === labels[row]) this.refCorrect++;
+        else this.refMisses.push(this.labelled);
         if (ta === labels[row]) this.testCorrect++;
+        else this.testMisses.push(this.labelled);
+        this.labelled++;
       }
       this.rows++;
     }
@@ -67,7 +72,9 @@ export class OutputComparison {
       maxRelDiff: this.maxRef > 0 ? this.maxAbs / this.maxRef : this.maxAbs === 0 ? 0 : Infinity,
       top1Agreement: classOk ? this.agree / this.rows : null,
       kl: classOk ? this.klSum / this.rows : null,
-      accuracy: classOk && this.labelled > 0 ? { reference: this.refCorrect / this.labelled, test: this.testCorrect / this.labelled, samples: this.labelled } : null,
+      accuracy: classOk && this.labelled > 0
+        ? { reference: this.refCorrect / this.labelled, test: this.testCorrect / this.labelled, samples: this.labelled, referenceMisses: [...this.refMisses], testMisses: [...this.testMisses] }
+        : null,
       notApplicable: classOk ? undefined : this.classNotApplicable ?? 'no samples',
     };
   }
@@ -82,7 +89,7 @@ export interface ComparisonResult {
   maxRelDiff: number;
   top1Agreement: number | null;
   kl: number | null;
-  accuracy: { reference: number; test: number; samples: number } | null;
+  accuracy: { reference: number; test: number; samples: number; referenceMisses: number[]; testMisses: number[] } | null;
   notApplicable?: string;
 }
 

@@ -28,6 +28,13 @@ test('W8A8 on the CNN sample: within 1 point of FP32 top-1, engine FP32 matches 
   assert.ok(e.accuracy, 'labels give accuracy');
   assert.ok(Math.abs(e.accuracy.fp32 - 0.9889) < 0.001, `FP32 top-1 ${e.accuracy.fp32} matches the samples README`);
   assert.ok(e.accuracy.delta > -0.01, `W8A8 delta ${e.accuracy.delta}`);
+  // the paired test accounts for the delta sample by sample: gained − lost = Δcorrect, from the misses lists
+  const { paired, fp32Misses = [], quantizedMisses = [] } = e.accuracy;
+  assert.ok(paired, 'labels give a paired test');
+  assert.equal(paired.gained - paired.lost, Math.round(e.accuracy.delta * 450));
+  assert.equal(quantizedMisses.length - fp32Misses.length, paired.lost - paired.gained);
+  assert.equal(fp32Misses.length, Math.round((1 - e.accuracy.fp32) * 450));
+  assert.ok(paired.pValue > 0.05, `W8A8's one-sample delta is not significant (p ${paired.pValue})`);
   assert.ok(e.parity.maxRelDiff < 1e-4, `parity ${JSON.stringify(e.parity)}`);
   assert.equal(e.samples, 450);
   assert.ok(e.sqnrDb > 20 && e.sqnrDb < 60, `output SQNR ${e.sqnrDb}`);

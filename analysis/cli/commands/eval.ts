@@ -10,6 +10,7 @@ import { loadConfigForModel, resolveFromConfig } from '../../config/forModel';
 import type { QuantConfig } from '../../config/types';
 import { openCalibration, type CalibrationSource } from '../../data/index';
 import { evaluate } from '../../eval/evaluate';
+import { describePaired } from '../../eval/significance';
 import { loadModel, type LoadedModel } from '../../onnx/load';
 import { PRESET_NAMES, presetConfig } from '../../presets';
 import type { EvalReport, Report } from '../../report';
@@ -88,6 +89,8 @@ export function formatEval(e: EvalReport, label: string): string {
   const lines = [`eval      ${terminalSafe(label)}, ${e.samples ?? 0} samples`];
   if (e.accuracy) lines.push(`top-1     fp32 ${pct(e.accuracy.fp32)}   quantized ${pct(e.accuracy.quantized)}   delta ${(100 * e.accuracy.delta).toFixed(2)} points`);
   else lines.push(`top-1     n/a: ${terminalSafe(e.notApplicable?.accuracy ?? '')}`);
+  const paired = e.accuracy?.paired;
+  if (paired) lines.push(`paired    ${describePaired({ onlyA: paired.lost, onlyB: paired.gained, pValue: paired.pValue }, 'FP32', 'quantized')}`);
   for (const o of e.outputs ?? []) {
     const cls = o.top1Agreement === null ? `agreement/KL n/a: ${terminalSafe(o.notApplicable ?? '')}` : `agreement ${pct(o.top1Agreement)}   KL ${num(o.kl)}`;
     lines.push(`output    ${terminalSafe(o.name)}: SQNR ${num(o.sqnrDb, 1)} dB   cosine ${num(o.cosine, 5)}   ${cls}`);

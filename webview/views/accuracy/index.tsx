@@ -11,6 +11,12 @@ import { SERIES } from '../../shared/styles';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
+/** The paired test's verdict: a delta of a few samples is usually borderline samples flipping, not a real loss. */
+function pairedHint(p: { lost: number; gained: number; pValue: number } | undefined): string {
+  if (!p) return '';
+  return ` · ${p.lost} lost, ${p.gained} gained, McNemar p = ${sig(p.pValue, 2)}${p.pValue < 0.05 ? '' : ' (not significant)'}`;
+}
+
 function Accuracy({ data, trust }: { data: AccuracyData; trust: TrustInfo; busy: string | null }): React.ReactElement {
   const e = data.eval;
   useRestoreState({ view: 'accuracy', modelPath: data.modelPath });
@@ -23,7 +29,7 @@ function Accuracy({ data, trust }: { data: AccuracyData; trust: TrustInfo; busy:
       <TrustBanner trust={trust} />
       <div className="cards">
         {e.accuracy && <Card testId="acc-delta" title="Top-1 accuracy" tone={e.accuracy.delta < -0.01 ? 'bad' : 'good'}
-          value={`${e.accuracy.delta >= 0 ? '+' : ''}${(e.accuracy.delta * 100).toFixed(2)} pts`} hint={`FP32 ${pct(e.accuracy.fp32)} → quantized ${pct(e.accuracy.quantized)}`} />}
+          value={`${e.accuracy.delta >= 0 ? '+' : ''}${(e.accuracy.delta * 100).toFixed(2)} pts`} hint={`FP32 ${pct(e.accuracy.fp32)} → quantized ${pct(e.accuracy.quantized)}${pairedHint(e.accuracy.paired)}`} />}
         {e.top1Agreement !== null && <Card title="Top-1 agreement with FP32" value={pct(e.top1Agreement)} />}
         {e.kl !== null && <Card title="KL(FP32 ‖ quantized)" value={sig(e.kl)} />}
         <Card title="Output SQNR" value={`${sig(e.sqnrDb, 3)} dB`} />
