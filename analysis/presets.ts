@@ -19,6 +19,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
   w8a8: { description: 'int8 per-channel weights, uint8 per-tensor activations', weights: { format: 'int8', granularity: 'channel', calibration: 'minmax' }, activations: A8 },
   w8a16: { description: 'int8 per-channel weights only', weights: { format: 'int8', granularity: 'channel', calibration: 'minmax' }, activations: null },
   w4a8: { description: 'int4 per-channel weights (MSE clip), uint8 activations', weights: { format: 'int4', granularity: 'channel', calibration: 'mse' }, activations: A8 },
+  'w4a8-gptq': { description: 'int4 per-channel weights (MSE clip) rounded by GPTQ on the calibration data, uint8 activations', weights: { format: 'int4', granularity: 'channel', calibration: 'mse', rounding: 'gptq' }, activations: A8 },
   w4a16: { description: 'int4 weights in groups of 32 (MSE clip), weight-only', weights: { format: 'int4', granularity: 'group:32', calibration: 'mse' }, activations: null },
   w2a8: { description: 'int2 per-channel weights (MSE clip), uint8 activations', weights: { format: 'int2', granularity: 'channel', calibration: 'mse' }, activations: A8 },
   fp8: { description: 'FP8 E4M3 weights (per channel) and activations (per tensor)', weights: { format: 'fp8_e4m3', granularity: 'channel', calibration: 'minmax' }, activations: { format: 'fp8_e4m3', granularity: 'tensor', calibration: 'minmax' } },

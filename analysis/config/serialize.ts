@@ -11,7 +11,7 @@ const TOP_ORDER = ['$schema', 'version', 'model', 'defaults', 'layers', 'calibra
 const KEY_ORDER = [
   'path', 'sha256',
   'weights', 'activations', 'pinned',
-  'format', 'granularity', 'calibration', 'symmetric',
+  'format', 'granularity', 'calibration', 'symmetric', 'rounding',
   'data', 'random', 'samples', 'seed', 'shapes', 'preprocessing', 'size', 'mean', 'std', 'channelOrder', 'layout',
   'method', 'preset', 'budget', 'kind', 'value', 'sensitivity', 'predicted', 'loss', 'avgWeightBits', 'sizeMB', 'bops',
   'latencyMs', 'measured', 'metric', 'fp32', 'quantized', 'delta', 'tool', 'name', 'createdAt',

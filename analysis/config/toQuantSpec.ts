@@ -68,6 +68,7 @@ export function activationQuantSpec(spec: TensorQuantSpec): QuantSpec {
   getFormat(spec.format);
   const g = parseGranularity(spec.granularity);
   if (g && g.kind !== 'tensor') throw new QuantLensError('config', `activations are quantized per tensor; granularity '${spec.granularity}' is for weights`);
+  if (spec.rounding !== undefined) throw new QuantLensError('config', `'rounding' applies to weights only; activations always round to nearest`);
   return withCommon({ format: spec.format, granularity: { kind: 'tensor' } }, spec);
 }
 

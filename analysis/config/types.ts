@@ -17,7 +17,14 @@ export interface TensorQuantSpec {
   /** `minmax`, `percentile:P`, `mse`, `kl` or `mosf`. */
   calibration?: string;
   symmetric?: boolean;
+  /**
+   * Weights only: `nearest` (the default) rounds each weight to its nearest grid point; `gptq` picks grid points
+   * that minimise the layer's output error on the calibration data (analysis/quant/gptq.ts).
+   */
+  rounding?: WeightRounding;
 }
+
+export type WeightRounding = 'nearest' | 'gptq';
 
 /** A layer override: fields merge over the defaults; `null` keeps that side in floating point. */
 export interface LayerOverride {

@@ -12,9 +12,11 @@ import { activationQuantSpec, quantizableLayers, weightQuantSpec, type Quantizab
 import { resolveLayer, type QuantConfig, type TensorQuantSpec } from '../config/types';
 import { calibrate, calibrateFromHistogram } from '../quant/calibrate';
 import { bitsPerElement, getFormat } from '../quant/formats';
-import { quantize } from '../quant/quantize';
+import { gptqRound, type LayerGram } from '../quant/gptq';
+import { errorMetrics, quantize } from '../quant/quantize';
 import { toEngineActivation, toEngineWeight } from '../quant/toEngine';
 import { QuantLensError } from '../../engine/errors';
+import { gptqGeometry, type LayerGrams } from './layerGram';
 
 /** What a layer became under a config, for reports and allocation. */
 export interface BuiltLayer {
@@ -35,7 +37,8 @@ export interface BuiltQuant {
   layers: BuiltLayer[];
 }
 
-const weightCache = new WeakMap<Tensor, Map<string, { record: QuantizedWeight; sqnrDb: number; bits: number }>>();
+// keyed by the FP32 tensor, or for GPTQ by the calibration statistics the rounding depends on
+const weightCache = new WeakMap<object, Map<string, { record: QuantizedWeight; sqnrDb: number; bits: number }>>();
 
 /** The activation tensors a config quantizes (inputs of its quantized layers), to calibrate beforehand. */
 export function activationTensorsFor(graph: Graph, config: QuantConfig, constants?: ReadonlyMap<string, Tensor>): string[] {
@@ -46,20 +49,29 @@ export function activationTensorsFor(graph: Graph, config: QuantConfig, constant
   return [...names];
 }
 
-/** Quantize one layer's weight under a spec (cached). */
-export function quantizeLayerWeight(layer: QuantizableLayer, spec: TensorQuantSpec): { record: QuantizedWeight; sqnrDb: number; bits: number } {
-  const tensor = layer.tensor;
+/**
+ * Quantize one layer's weight under a spec (cached). `gram` (the layer's calibration input statistics,
+ * eval/layerGram.ts) is required when the spec rounds with GPTQ.
+ */
+export function quantizeLayerWeight(layer: QuantizableLayer, spec: TensorQuantSpec, gram?: LayerGram): { record: QuantizedWeight; sqnrDb: number; bits: number } {
+  const gptq = spec.rounding === 'gptq';
+  if (gptq && !gram) throw new QuantLensError('calibration', `layer '${layer.node.name}': GPTQ rounding needs calibration data (the layer's inputs)`);
+  const owner: object = gptq ? gram! : layer.tensor;
   const key = `${layer.node.name}|${JSON.stringify(spec)}`;
-  let perTensor = weightCache.get(tensor);
-  if (!perTensor) weightCache.set(tensor, (perTensor = new Map()));
-  const hit = perTensor.get(key);
+  let cache = weightCache.get(owner);
+  if (!cache) weightCache.set(owner, (cache = new Map()));
+  const hit = cache.get(key);
   if (hit) return hit;
   const q = weightQuantSpec(spec, layer.node, layer.dims);
-  const data = tensor.data as Float32Array;
-  const result = quantize({ data, dims: layer.dims }, calibrate({ data, dims: layer.dims }, q));
+  const data = layer.tensor.data as Float32Array;
+  const params = calibrate({ data, dims: layer.dims }, q);
+  // GPTQ keeps the calibrated grid and only changes which grid point each weight takes
+  const rounded = gptq ? gptqRound(data, layer.dims, params, gptqGeometry(layer), gram!) : data;
+  const result = quantize({ data: rounded, dims: layer.dims }, params);
+  const sqnrDb = gptq ? errorMetrics(data, result.dequantized).sqnrDb : result.metrics.sqnrDb;
   const bits = bitsPerElement(getFormat(spec.format), result.params.granularity, layer.dims, { symmetric: result.params.symmetric }) * data.length;
-  const out = { record: toEngineWeight(result, q, layer.dims), sqnrDb: result.metrics.sqnrDb, bits };
-  perTensor.set(key, out);
+  const out = { record: toEngineWeight(result, q, layer.dims), sqnrDb, bits };
+  cache.set(key, out);
   return out;
 }
 
@@ -69,9 +81,12 @@ export function quantizeActivation(spec: TensorQuantSpec, stats: ActivationAccum
   return toEngineActivation(calibrateFromHistogram(stats.histogram, activationQuantSpec(spec), stats.channels() ?? undefined));
 }
 
-/** Build the engine records for a config; `stats` must hold the tensors activationTensorsFor() named. */
+/**
+ * Build the engine records for a config; `stats` must hold the tensors activationTensorsFor() named, and `grams`
+ * the layers gptqLayers() named.
+ */
 export function buildEngineConfig(graph: Graph, config: QuantConfig, stats: ReadonlyMap<string, ActivationAccumulator>,
-  constants?: ReadonlyMap<string, Tensor>): BuiltQuant {
+  constants?: ReadonlyMap<string, Tensor>, grams?: LayerGrams): BuiltQuant {
   const engine: EngineQuantConfig = { layers: {} };
   const layers: BuiltLayer[] = [];
   for (const l of quantizableLayers(graph, constants)) {
@@ -80,7 +95,7 @@ export function buildEngineConfig(graph: Graph, config: QuantConfig, stats: Read
     const lc: LayerQuantConfig = {};
     const built: BuiltLayer = { name: l.node.name, op: l.node.opType, weightName: l.weightName, params, weightFormat: null, activationFormat: null, weightBits: 32 * params };
     if (spec.weights) {
-      const w = quantizeLayerWeight(l, spec.weights);
+      const w = quantizeLayerWeight(l, spec.weights, grams?.get(l.node.name));
       lc.weights = { [l.weightIndex]: w.record };
       built.weightFormat = spec.weights.format;
       built.weightBits = w.bits;

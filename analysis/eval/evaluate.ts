@@ -19,6 +19,7 @@ import type { EvalAccuracy, EvalLayer, EvalReport } from '../report';
 import { activationTensorsFor, buildEngineConfig, type BuiltQuant } from './engineConfig';
 import { OutputComparison, type ComparisonResult } from './metrics';
 import { pairedTop1 } from './significance';
+import { gramsForConfig, type LayerGrams } from './layerGram';
 
 export interface EvalRequest {
   loaded: LoadedModel;
@@ -35,6 +36,8 @@ export interface EvalRequest {
   activationStats?: Map<string, ActivationAccumulator>;
   /** Reuse the FP32 reference outputs of the eval set (suggest). */
   reference?: ReferenceRun;
+  /** Reuse the calibration statistics of GPTQ-rounded layers (suggest); missing ones are collected from calibSource. */
+  layerGrams?: LayerGrams;
   signal?: AbortSignal;
 }
 
@@ -119,7 +122,8 @@ export async function evaluate(req: EvalRequest): Promise<EvalOutcome> {
   const graph = loaded.model.graph;
   const fp = compile(loaded.model);
   const stats = await calibrateActivations(loaded, modelBytes, activationTensorsFor(graph, config, fp.constants), req.calibSource, req.activationStats);
-  const built = buildEngineConfig(graph, config, stats, fp.constants);
+  const grams = await gramsForConfig(fp, config, req.calibSource, req.layerGrams, req.signal ? { signal: req.signal } : {});
+  const built = buildEngineConfig(graph, config, stats, fp.constants, grams);
   const taps = req.reference ? req.reference.taps : req.perLayer === false ? [] : layerTaps(fp);
   const reference = req.reference ? cached(req.reference) : referenceBatches(loaded, modelBytes, req.evalSource, fp, taps, req.batchSize ?? 32);
   const qp = compile(loaded.model, built.engine);

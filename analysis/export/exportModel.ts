@@ -12,6 +12,7 @@ import type { QuantConfig } from '../config/types';
 import type { CalibrationSource } from '../data';
 import { activationTensorsFor, buildEngineConfig, type BuiltQuant } from '../eval/engineConfig';
 import { calibrateActivations } from '../eval/evaluate';
+import { gptqLayers, gramsForConfig } from '../eval/layerGram';
 import type { LoadedModel } from '../onnx/load';
 import { exportQdq, type QdqExportResult } from './qdq';
 
@@ -22,21 +23,28 @@ export interface ExportedModel {
   constants: ReadonlyMap<string, import('../../engine/ir').Tensor>;
 }
 
-/** Names the activation tensors a config quantizes for this model (empty: no calibration data needed). */
-export function activationsToCalibrate(loaded: LoadedModel, config: QuantConfig): string[] {
-  return activationTensorsFor(loaded.model.graph, config, compile(loaded.model).constants);
+/** What needs calibration data when exporting this config (null: nothing): activation ranges, GPTQ rounding. */
+export function calibrationNeed(loaded: LoadedModel, config: QuantConfig): string | null {
+  const program = compile(loaded.model);
+  const why = [
+    ...(activationTensorsFor(loaded.model.graph, config, program.constants).length > 0 ? ['quantizes activations (their ranges)'] : []),
+    ...(gptqLayers(program, config).length > 0 ? ['rounds weights with GPTQ (the layers\' inputs)'] : []),
+  ];
+  return why.length > 0 ? `the config ${why.join(' and ')}` : null;
 }
 
 /** Quantize `loaded` under `config` into a QDQ model that onnxruntime has loaded successfully. */
 export async function buildQdqExport(loaded: LoadedModel, modelBytes: Uint8Array, config: QuantConfig,
   calib: CalibrationSource | undefined, metadata: Record<string, string> = {}): Promise<ExportedModel> {
-  const { constants } = compile(loaded.model);
+  const program = compile(loaded.model);
+  const { constants } = program;
   const names = activationTensorsFor(loaded.model.graph, config, constants);
   if (names.length > 0 && !calib) {
-    throw new QuantLensError('usage', `${loaded.file}: the config quantizes activations, so calibration data is needed to set their ranges`);
+    throw new QuantLensError('usage', `${loaded.file}: the config quantizes activations, so calibration data is needed to set their ranges`, loaded.file);
   }
   const stats = names.length > 0 && calib ? await calibrateActivations(loaded, modelBytes, names, calib) : new Map();
-  const built = buildEngineConfig(loaded.model.graph, config, stats, constants);
+  const grams = await gramsForConfig(program, config, calib);
+  const built = buildEngineConfig(loaded.model.graph, config, stats, constants, grams);
   const result = exportQdq(modelBytes, built.engine, loaded.file, { metadata });
   try {
     const session = await ort.InferenceSession.create(result.bytes, { logSeverityLevel: 3 });

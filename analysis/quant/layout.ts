@@ -82,6 +82,15 @@ export class GroupIndex {
     }
   }
 
+  /** The group (scale index) of flat element i, as quantize() assigns it. */
+  groupOf(i: number): number {
+    if (this.mode === 'tensor') return 0;
+    const j = i % this.inner, od = (i - j) / this.inner, d = od % this.D;
+    if (this.mode === 'channel') return d;
+    const o = (od - d) / this.D;
+    return (o * this.nb + Math.floor(d / this.B)) * this.inner + j;
+  }
+
   /** Largest number of elements in one group. */
   get maxGroupSize(): number {
     if (this.mode === 'tensor') return this.numel;

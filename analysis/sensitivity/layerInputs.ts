@@ -23,6 +23,8 @@ export interface LayerGeometry {
   kernel?: [number, number];
   /** W as [outputs × (K/groups)], row-major, float64 for accurate products. */
   weightMatrix(w: Float32Array): Float64Array;
+  /** Index in the stored weight tensor of W[o][k] (k within the output's group). */
+  weightIndex(o: number, k: number): number;
 }
 
 /** Geometry for Conv (2-D), Gemm and MatMul with a 2-D constant weight `w` (input 1); null for anything else. */
@@ -32,7 +34,7 @@ export function layerGeometry(node: Node, w: Tensor | undefined): LayerGeometry 
     const [co, cig, kh, kw] = w.dims;
     const groups = intAttr(node, 'group', 1);
     const k = cig * kh * kw;
-    return { kind: 'conv2d', K: k * groups, outputs: co, groups, kernel: [kh, kw], weightMatrix: (x) => Float64Array.from(x) };
+    return { kind: 'conv2d', K: k * groups, outputs: co, groups, kernel: [kh, kw], weightMatrix: (x) => Float64Array.from(x), weightIndex: (o, kk) => o * k + kk };
   }
   if ((node.opType === 'Gemm' || node.opType === 'MatMul') && w.dims.length === 2) {
     const transB = node.opType === 'Gemm' && intAttr(node, 'transB', 0) === 1;
@@ -40,6 +42,7 @@ export function layerGeometry(node: Node, w: Tensor | undefined): LayerGeometry 
     const K = transB ? c : r, N = transB ? r : c;
     return {
       kind: 'dense', K, outputs: N, groups: 1,
+      weightIndex: transB ? (o, k) => o * K + k : (o, k) => k * N + o,
       weightMatrix: (x) => {
         if (transB) return Float64Array.from(x);
         const m = new Float64Array(N * K);
@@ -66,52 +69,7 @@ export class RowReservoir {
 
   /** Feed the layer's input activation for one batch. */
   add(x: Tensor): void {
-    const data = x.data as Float32Array;
-    const g = this.geometry;
-    if (g.kind === 'dense') {
-      const transA = this.node.opType === 'Gemm' && intAttr(this.node, 'transA', 0) === 1;
-      const K = g.K;
-      const M = data.length / K;
-      this.samples += x.dims.length >= 2 ? x.dims[0] : 1;
-      for (let m = 0; m < M; m++) {
-        this.offer(() => {
-          const r = new Float64Array(K);
-          for (let k = 0; k < K; k++) r[k] = transA ? data[k * M + m] : data[m * K + k];
-          return r;
-        });
-      }
-      return;
-    }
-    const [B, C, H, W] = x.dims;
-    const [kh, kw] = g.kernel!;
-    const [sh, sw] = intsAttr(this.node, 'strides') ?? [1, 1];
-    const [dh, dw] = intsAttr(this.node, 'dilations') ?? [1, 1];
-    let [pt, pl, pb, pr] = intsAttr(this.node, 'pads') ?? [0, 0, 0, 0];
-    const autoPad = this.node.attrs.auto_pad?.type === 'string' ? (this.node.attrs.auto_pad as { value: string }).value : 'NOTSET';
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const pad = (size: number, s: number, k: number, d: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size);
-      const ph = pad(H, sh, kh, dh), pw = pad(W, sw, kw, dw);
-      const low = (p: number) => (autoPad === 'SAME_UPPER' ? Math.floor(p / 2) : Math.ceil(p / 2));
-      pt = low(ph); pb = ph - pt; pl = low(pw); pr = pw - pl;
-    } else if (autoPad === 'VALID') { pt = pl = pb = pr = 0; }
-    const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
-    const OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-    this.samples += B;
-    for (let b = 0; b < B; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-      this.offer(() => {
-        const r = new Float64Array(C * kh * kw);
-        for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) {
-          const y = oh * sh - pt + i * dh;
-          if (y < 0 || y >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const xx = ow * sw - pl + j * dw;
-            if (xx < 0 || xx >= W) continue;
-            r[(c * kh + i) * kw + j] = data[((b * C + c) * H + y) * W + xx];
-          }
-        }
-        return r;
-      });
-    }
+    this.samples += forEachLayerRow(this.node, this.geometry, x, (make) => this.offer(make));
   }
 
   /** Algorithm R: keep row t with probability maxRows / (t + 1); builds the row only when kept. */
@@ -121,4 +79,55 @@ export class RowReservoir {
     const j = Math.floor(this.rng.next() * (t + 1));
     if (j < this.maxRows) this.rows[j] = make();
   }
+}
+
+/**
+ * Visit every row of one batch of a layer's input: `visit` gets a builder, so a caller that keeps only some rows
+ * (a reservoir) pays for building those alone. Returns the number of samples in the batch.
+ */
+export function forEachLayerRow(node: Node, g: LayerGeometry, x: Tensor, visit: (make: () => Float64Array) => void): number {
+  const data = x.data as Float32Array;
+  if (g.kind === 'dense') {
+    const transA = node.opType === 'Gemm' && intAttr(node, 'transA', 0) === 1;
+    const K = g.K;
+    const M = data.length / K;
+    for (let m = 0; m < M; m++) {
+      visit(() => {
+        const r = new Float64Array(K);
+        for (let k = 0; k < K; k++) r[k] = transA ? data[k * M + m] : data[m * K + k];
+        return r;
+      });
+    }
+    return x.dims.length >= 2 ? x.dims[0] : 1;
+  }
+  const [B, C, H, W] = x.dims;
+  const [kh, kw] = g.kernel!;
+  const [sh, sw] = intsAttr(node, 'strides') ?? [1, 1];
+  const [dh, dw] = intsAttr(node, 'dilations') ?? [1, 1];
+  let [pt, pl, pb, pr] = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+  const autoPad = node.attrs.auto_pad?.type === 'string' ? (node.attrs.auto_pad as { value: string }).value : 'NOTSET';
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const pad = (size: number, s: number, k: number, d: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size);
+    const ph = pad(H, sh, kh, dh), pw = pad(W, sw, kw, dw);
+    const low = (p: number) => (autoPad === 'SAME_UPPER' ? Math.floor(p / 2) : Math.ceil(p / 2));
+    pt = low(ph); pb = ph - pt; pl = low(pw); pr = pw - pl;
+  } else if (autoPad === 'VALID') { pt = pl = pb = pr = 0; }
+  const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  for (let b = 0; b < B; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    visit(() => {
+      const r = new Float64Array(C * kh * kw);
+      for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) {
+        const y = oh * sh - pt + i * dh;
+        if (y < 0 || y >= H) continue;
+        for (let j = 0; j < kw; j++) {
+          const xx = ow * sw - pl + j * dw;
+          if (xx < 0 || xx >= W) continue;
+          r[(c * kh + i) * kw + j] = data[((b * C + c) * H + y) * W + xx];
+        }
+      }
+      return r;
+    });
+  }
+  return B;
 }

@@ -104,6 +104,22 @@ test('model checks reject unknown format ids and node names, at their positions'
   assert.equal(text.split('\n')[problems[1].line - 1].trim().startsWith('"ghost"'), true);
 });
 
+test('weight rounding (gptq) is schema-valid for weights; on activations it is refused at its key', () => {
+  const cfg: QuantConfig = {
+    version: 1, model: { path: 'm.onnx' },
+    defaults: { weights: { format: 'int4', rounding: 'gptq' }, activations: { format: 'uint8' } },
+    layers: { conv1: { weights: { rounding: 'nearest' }, activations: { rounding: 'gptq' } } },
+  };
+  const text = serializeConfig(cfg);
+  assert.deepEqual(checkConfigText(text).problems, []);
+  assert.equal(resolveLayer(cfg, 'conv1').weights?.rounding, 'nearest', 'an override can turn GPTQ off');
+  const problems = checkConfigAgainstModel(cfg, text, { formatIds: ['int4', 'uint8'], nodeNames: ['conv1'] });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0].message, /'rounding' applies to weights only/);
+  assert.equal(text.split('\n')[problems[0].line - 1].trim(), '"rounding": "gptq"');
+  assert.ok(problemsOf(text.replace('"rounding": "nearest"', '"rounding": "adaround"')).some((p) => p.path.endsWith('/rounding')), 'unknown rounding');
+});
+
 test('overrides merge over defaults; null keeps a side in float', () => {
   assert.deepEqual(resolveLayer(full, 'conv10').weights, { format: 'int4', granularity: 'group:32', calibration: 'minmax', symmetric: true });
   assert.equal(resolveLayer(full, 'conv10').pinned, true);

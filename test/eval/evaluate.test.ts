@@ -60,3 +60,12 @@ test('without labels, accuracy says why it is missing; W2A8 loses more than W8A8
   assert.ok(w2.sqnrDb < w8.sqnrDb - 10, `W2 ${w2.sqnrDb} dB vs W8 ${w8.sqnrDb} dB`);
   assert.ok((w2.kl ?? 0) > (w8.kl ?? 0));
 });
+
+test('GPTQ rounding on the calibration data: same int4 grid and bits as round-to-nearest, closer to FP32 on held-out samples', async () => {
+  const nearest = (await evalPreset('vit', 'w4a8')).eval;
+  const gptq = (await evalPreset('vit', 'w4a8-gptq')).eval;
+  assert.equal(gptq.weights?.avgBits, nearest.weights?.avgBits, 'GPTQ changes which grid points, not the storage');
+  // measured on the eval set, which the GPTQ statistics (calibration set) never saw
+  assert.ok(gptq.sqnrDb > nearest.sqnrDb + 1, `output SQNR: GPTQ ${gptq.sqnrDb} dB vs nearest ${nearest.sqnrDb} dB`);
+  assert.ok((gptq.kl ?? 1) < 0.75 * (nearest.kl ?? 0), `KL: GPTQ ${gptq.kl} vs nearest ${nearest.kl}`);
+});

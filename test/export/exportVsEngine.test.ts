@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { openCalibration } from '../../analysis/data/index';
 import { activationTensorsFor, buildEngineConfig } from '../../analysis/eval/engineConfig';
 import { calibrateActivations } from '../../analysis/eval/evaluate';
+import { gramsForConfig } from '../../analysis/eval/layerGram';
 import { exportQdq } from '../../analysis/export/qdq';
 import { loadModel } from '../../analysis/onnx/load';
 import { presetConfig } from '../../analysis/presets';
@@ -26,8 +27,9 @@ async function checkModel(model: string, preset: string, expectOpset: number): P
   const graph = loaded.model.graph;
   const fp = compile(loaded.model);
   const config = presetConfig(preset, { path: file });
-  const stats = await calibrateActivations(loaded, bytes, activationTensorsFor(graph, config, fp.constants), openCalibration(graph, { data: path.join(samples, 'data/calib') }));
-  const built = buildEngineConfig(graph, config, stats, fp.constants);
+  const calib = openCalibration(graph, { data: path.join(samples, 'data/calib') });
+  const stats = await calibrateActivations(loaded, bytes, activationTensorsFor(graph, config, fp.constants), calib);
+  const built = buildEngineConfig(graph, config, stats, fp.constants, await gramsForConfig(fp, config, calib));
   const exported = exportQdq(bytes, built.engine, file);
   assert.equal(exported.opset, expectOpset);
   assert.ok(exported.notes.every((n) => n.reason === undefined || !n.stored.startsWith('float')), JSON.stringify(exported.notes));
@@ -62,3 +64,4 @@ async function checkModel(model: string, preset: string, expectOpset: number): P
 test('CNN W8A8: the QDQ export runs in onnxruntime and matches the engine', () => checkModel('cnn', 'w8a8', 17));
 test('ViT W4A8 (int4 weights → opset 21): the QDQ export runs in onnxruntime and matches the engine', () => checkModel('vit', 'w4a8', 21));
 test('MobileNet FP8 (float8e4m3fn weights and activations): the QDQ export runs in onnxruntime and matches the engine', () => checkModel('mobilenet', 'fp8', 19));
+test('MobileNet W4A8 with GPTQ rounding (depthwise groups included): the QDQ export runs in onnxruntime and matches the engine', () => checkModel('mobilenet', 'w4a8-gptq', 21));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { QuantLensError } from '../../../engine/errors';
 import { quantizableLayers } from '../../config/toQuantSpec';
-import { activationsToCalibrate, buildQdqExport } from '../../export/exportModel';
+import { buildQdqExport, calibrationNeed } from '../../export/exportModel';
 import type { QdqExportNote } from '../../export/qdq';
 import { llamaTypeList, tensorQuantOverrides, type Unmapped } from '../../export/tensorOverrides';
 import { atomicWriteFile, atomicWriteJson } from '../../io/atomicWrite';
@@ -63,11 +63,11 @@ export function register(program: Command): void {
     for (const f of [flags.out, flags.overrides, flags.llamaTypes]) checkTarget(f, model, flags.force);
     const loaded = await loadModel(model, loadOptionsFrom(flags));
     const { config, warnings } = configFromFlags(flags, loaded, model);
-    const needsCalibration = activationsToCalibrate(loaded, config).length > 0;
-    if (needsCalibration && flags.data === undefined && flags.random === undefined && flags.calib === undefined && !config.calibration?.data) {
-      throw new QuantLensError('usage', 'the config quantizes activations: give --calib DIR (or --data DIR / --random N) to calibrate their ranges, or set calibration.data in the config');
+    const need = calibrationNeed(loaded, config);
+    if (need && flags.data === undefined && flags.random === undefined && flags.calib === undefined && !config.calibration?.data) {
+      throw new QuantLensError('usage', `${need}: give --calib DIR (or --data DIR / --random N), or set calibration.data in the config`);
     }
-    const calib = needsCalibration ? sourcesFromFlags(flags, loaded, config, flags.config).calibSource : undefined;
+    const calib = need ? sourcesFromFlags(flags, loaded, config, flags.config).calibSource : undefined;
     const { result, built, constants } = await buildQdqExport(loaded, readFileSync(model), config, calib, {
       'quantlens.version': VERSION, 'quantlens.config': flags.config ? path.basename(flags.config) : `preset:${flags.preset}`,
     });
