@@ -38,8 +38,11 @@ const pt = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
 const kl = (x) => (x === null || x === undefined ? 'n/a' : x.toExponential(2));
 const pv = (p) => (p < 0.001 ? p.toExponential(1) : p.toFixed(2));
 
+// suggest's default candidates plus GPTQ-rounded variants (opt-in: GPTQ's cost grows with K³, see docs/quantizers.md)
+const GPTQ_FORMATS = 'int8,int6,int5,int4,int3,int2,int6:tensor,int5:tensor,int4:tensor,int6+gptq,int5+gptq,int4+gptq,int3+gptq';
 const rows8 = [];
 const rows4 = [];
+const rowsG = [];
 for (const m of MODELS) {
   const w8 = evalReport(m, ['--preset', 'w8a8']);
   const w4 = evalReport(m, ['--preset', 'w4a8']);
@@ -54,6 +57,13 @@ for (const m of MODELS) {
   const order = sg.accuracy.quantized > w4.accuracy.quantized ? 'yes' : sg.accuracy.quantized === w4.accuracy.quantized ? 'tie' : 'no';
   const beats = `${order}${vs.pValue < 0.05 ? ' (significant)' : order === 'tie' ? '' : ' (not significant)'}`;
   rows4.push(`| \`${m}\` | ${pct(w4.accuracy.fp32)} | ${w4.weights.avgBits.toFixed(2)} | ${pct(w4.accuracy.quantized)} | ${kl(w4.kl)} | ${sg.weights.avgBits.toFixed(2)} | ${pct(sg.accuracy.quantized)} | ${kl(sg.kl)} | ${vs.onlyA} / ${vs.onlyB}, p = ${pv(vs.pValue)} | ${beats} |`);
+  const wg = evalReport(m, ['--preset', 'w4a8-gptq']);
+  const cfgG = path.join(tmp, `${m}-gptq.quant.json`);
+  quantlens(['suggest', `samples/${m}.onnx`, '--budget', 'avg-bits=4.5', '--data', CALIB, '--formats', GPTQ_FORMATS, '--out', cfgG]);
+  const sgG = evalReport(m, ['--config', cfgG]);
+  const vsG = pairedTop1(sgG.accuracy.quantizedMisses, w4.accuracy.quantizedMisses);
+  const db = (x) => x.toFixed(1);
+  rowsG.push(`| \`${m}\` | ${pct(w4.accuracy.quantized)} | ${kl(w4.kl)} | ${db(w4.sqnrDb)} | ${pct(wg.accuracy.quantized)} | ${kl(wg.kl)} | ${db(wg.sqnrDb)} | ${sgG.weights.avgBits.toFixed(2)} | ${pct(sgG.accuracy.quantized)} | ${kl(sgG.kl)} | ${db(sgG.sqnrDb)} | ${vsG.onlyA} / ${vsG.onlyB}, p = ${pv(vsG.pValue)} |`);
 }
 rmSync(tmp, { recursive: true, force: true });
 
@@ -74,6 +84,14 @@ const section = [
   '| model | FP32 top-1 % | W4A8 avg bits | W4A8 top-1 % | W4A8 KL | suggested avg bits | suggested top-1 % | suggested KL | only suggested / only W4A8, McNemar p | suggested beats W4A8 |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...rows4,
+  '',
+  'With GPTQ rounding (docs/quantizers.md): uniform W4A8 rounded to nearest, the same grid rounded by GPTQ',
+  '(`--preset w4a8-gptq`, same bits), and `suggest` at 4.5 bits with GPTQ candidates added',
+  `(\`--formats ${GPTQ_FORMATS}\`). GPTQ's statistics come from the calibration set; SQNR is the logits' output SQNR.`,
+  '',
+  '| model | W4A8 top-1 % | W4A8 KL | W4A8 SQNR dB | W4A8-GPTQ top-1 % | W4A8-GPTQ KL | W4A8-GPTQ SQNR dB | suggested+GPTQ avg bits | suggested+GPTQ top-1 % | suggested+GPTQ KL | suggested+GPTQ SQNR dB | only suggested+GPTQ / only W4A8, McNemar p |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rowsG,
   '<!-- accuracy:end -->',
 ].join('\n');
 console.log(section);

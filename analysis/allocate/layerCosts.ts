@@ -10,13 +10,14 @@
  */
 import { compile, fakeQuantize, run, type Program } from '../../engine/index';
 import type { Tensor } from '../../engine/ir';
-import type { EngineQuantConfig } from '../../engine/quant-types';
+import type { EngineQuantConfig, QuantizedWeight } from '../../engine/quant-types';
 import type { ActivationAccumulator } from '../activations/accumulator';
 import { OrtReference } from '../activations/ortReference';
 import { quantizableLayers, type QuantizableLayer } from '../config/toQuantSpec';
 import type { TensorQuantSpec } from '../config/types';
 import type { CalibrationSource } from '../data/source';
 import { quantizeActivation, quantizeLayerWeight } from '../eval/engineConfig';
+import type { LayerGrams } from '../eval/layerGram';
 import type { LoadedModel } from '../onnx/load';
 import { dequantizeRecord } from '../quant/toEngine';
 import { frontierOf, type Frontier } from '../sensitivity/frontier';
@@ -46,6 +47,8 @@ export interface CostRequest {
   sensitivity: SensitivityKind;
   /** Measure latency per (layer, format) on the engine. */
   measureLatency?: boolean;
+  /** Calibration statistics of the layers GPTQ candidates can round; a layer without them gets no GPTQ choice. */
+  grams?: LayerGrams;
   batchSize?: number;
   signal?: AbortSignal;
 }
@@ -64,8 +67,10 @@ export function allocatableLayers(loaded: LoadedModel, program: Program): Quanti
 
 /** Build the allocation problem (see the file comment). */
 export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> {
-  const { loaded, program, layers, candidates } = req;
+  const { loaded, program, layers } = req;
   const graph = loaded.model.graph;
+  const candidatesOf = (l: QuantizableLayer): Candidate[] => req.candidates.filter((c) => c.spec.rounding !== 'gptq' || req.grams?.has(l.node.name));
+  const weightOf = (l: QuantizableLayer, c: Candidate) => quantizeLayerWeight(l, c.spec, req.grams?.get(l.node.name));
   const output = graph.outputs[0].name;
   const aBits = req.activation ? bitsOfFormat(req.activation.format) : 32;
 
@@ -77,7 +82,7 @@ export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> 
   /** Per layer: weight variants (candidate id → Q(W)) and the input-activation fake-quantizer, if any. */
   const targets = layers.map((l) => {
     const weights = new Map<string, Float32Array>();
-    if (req.sensitivity === 'perturbation') for (const c of candidates) weights.set(c.id, dequantizeRecord(quantizeLayerWeight(l, c.spec).record));
+    if (req.sensitivity === 'perturbation') for (const c of candidatesOf(l)) weights.set(c.id, dequantizeRecord(weightOf(l, c).record));
     const stats = req.activationStats.get(l.node.inputs[0]);
     const aq = req.activation && stats && stats.n > 0 ? quantizeActivation(req.activation, stats) : undefined;
     return { weights, aq };
@@ -140,17 +145,17 @@ export async function buildCostTable(req: CostRequest): Promise<LayerCostTable> 
 
   const hessianLoss = new Map<string, Map<string, number>>();
   if (req.sensitivity === 'hessian' && hessianBatch) {
-    for (const [i, l] of layers.entries()) hessianLoss.set(l.node.name, await hessianScores(program, l, frontiers[i].values, hessianBatch, output, kind, candidates));
+    for (const [i, l] of layers.entries()) hessianLoss.set(l.node.name, await hessianScores(program, l, frontiers[i].values, hessianBatch, output, kind, candidatesOf(l).map((c) => ({ id: c.id, weight: weightOf(l, c).record }))));
   }
-  const latency = req.measureLatency ? await measureLatency(loaded, layers, candidates, req) : undefined;
+  const latency = req.measureLatency ? await measureLatency(loaded, layers, req.candidates, req) : undefined;
 
   const allocLayers: AllocLayer[] = layers.map((l) => {
     const s = scores.get(l.node.name);
     const actLoss = s?.activation ?? 0;
     const params = l.dims.reduce((a, b) => a * b, 1);
     const macs = (outElems.get(l.node.name) ?? 0) * (params / Math.max(1, channelCount(l)));
-    const choices: AllocChoice[] = candidates.map((c) => {
-      const q = quantizeLayerWeight(l, c.spec);
+    const choices: AllocChoice[] = candidatesOf(l).map((c) => {
+      const q = weightOf(l, c);
       const wLoss = req.sensitivity === 'hessian' ? hessianLoss.get(l.node.name)?.get(c.id) ?? 0 : s?.weights.get(c.id) ?? 0;
       const lat = latency?.get(l.node.name)?.get(c.id);
       return {
@@ -192,7 +197,7 @@ function bitsOfFormat(format: string): number {
 
 /** HAWQ-V2 Ω per candidate: Hutchinson trace of the output loss w.r.t. the weight, times ‖Q(W) − W‖²/n. */
 async function hessianScores(program: Program, l: QuantizableLayer, frontier: string[], values: Map<string, Tensor>,
-  output: string, kind: OutputKind, candidates: Candidate[]): Promise<Map<string, number>> {
+  output: string, kind: OutputKind, candidates: { id: string; weight: QuantizedWeight }[]): Promise<Map<string, number>> {
   const feeds: Record<string, Tensor> = {};
   for (const v of frontier) feeds[v] = values.get(v) as Tensor;
   const forward = async (w?: Float32Array): Promise<Tensor> => (await run(program, feeds, {
@@ -207,7 +212,7 @@ async function hessianScores(program: Program, l: QuantizableLayer, frontier: st
   };
   const w = l.tensor.data as Float32Array;
   const est = await hutchinsonTrace(w, loss, { targetRelError: 0.1, maxProbes: 16, minProbes: 4, seed: 101 });
-  return new Map(candidates.map((c) => [c.id, hawqOmega(est.trace, w, dequantizeRecord(quantizeLayerWeight(l, c.spec).record)).value]));
+  return new Map(candidates.map((c) => [c.id, hawqOmega(est.trace, w, dequantizeRecord(c.weight)).value]));
 }
 
 /** Per (layer, candidate) engine latency in ms per sample; key ''/'' holds the summed latency of all other nodes. */
@@ -221,8 +226,10 @@ async function measureLatency(loaded: LoadedModel, layers: QuantizableLayer[], c
   let other = 0;
   for (const c of candidates) {
     const config: EngineQuantConfig = { layers: {} };
+    // the kernel and its cost depend on the format, not on which grid points the rounding picked
+    const { rounding: _r, ...nearest } = c.spec;
     for (const l of layers) {
-      const lc: EngineQuantConfig['layers'][string] = { weights: { [l.weightIndex]: quantizeLayerWeight(l, c.spec).record } };
+      const lc: EngineQuantConfig['layers'][string] = { weights: { [l.weightIndex]: quantizeLayerWeight(l, nearest).record } };
       const stats = req.activation ? req.activationStats.get(l.node.inputs[0]) : undefined;
       if (req.activation && stats && stats.n > 0) lc.inputs = { 0: quantizeActivation(req.activation, stats) };
       config.layers[l.node.name] = lc;

@@ -11,6 +11,8 @@ import type { ActivationAccumulator } from '../activations/accumulator';
 import { QUANT_CONFIG_VERSION, parseGranularity, type BudgetKind, type QuantConfig, type TensorQuantSpec } from '../config/types';
 import type { CalibrationSource } from '../data/source';
 import { calibrateActivations, evaluate, referenceRun, type ReferenceRun } from '../eval/evaluate';
+import { collectLayerGrams } from '../eval/layerGram';
+import { layerGeometry } from '../sensitivity/layerInputs';
 import type { LoadedModel } from '../onnx/load';
 import type { EvalReport } from '../report';
 import { getFormat } from '../quant/formats';
@@ -79,11 +81,15 @@ export const DEFAULT_SUGGEST_FORMATS = ['int8', 'int6', 'int5', 'int4', 'int3', 
 
 /**
  * The spec a candidate is quantized with. A candidate is `FMT` or `FMT:GRANULARITY` (`int4:tensor`,
- * `int4:group:64`): the format's own granularity (per channel for INT) unless given; MSE clipping for INT at
- * ≤ 4 bits, where clipping pays.
+ * `int4:group:64`), optionally followed by `+gptq` (GPTQ rounding on the same grid): the format's own granularity
+ * (per channel for INT) unless given; MSE clipping for INT at ≤ 4 bits, where clipping pays.
  */
 export function candidateSpec(candidate: string): TensorQuantSpec {
-  const [format, ...rest] = candidate.split(':');
+  const [base, rounding, ...extra] = candidate.split('+');
+  if (extra.length > 0 || (rounding !== undefined && rounding !== 'gptq' && rounding !== 'nearest')) {
+    throw new QuantLensError('usage', `candidate '${candidate}': the rounding after '+' is gptq or nearest`);
+  }
+  const [format, ...rest] = base.split(':');
   const f = getFormat(format);
   const spec: TensorQuantSpec = { format };
   const gran = rest.join(':');
@@ -95,6 +101,7 @@ export function candidateSpec(candidate: string): TensorQuantSpec {
     spec.granularity = f.defaultGranularity === 'group' ? `group:${f.blockSize ?? 32}` : f.defaultGranularity;
   }
   spec.calibration = f.family === 'int' && f.bits <= 4 ? 'mse' : 'minmax';
+  if (rounding === 'gptq') spec.rounding = 'gptq';
   return spec;
 }
 
@@ -113,9 +120,13 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
 
   progress('calibration');
   const stats: Map<string, ActivationAccumulator> = await calibrateActivations(loaded, modelBytes, [...new Set(layers.map((l) => l.node.inputs[0]))], req.calibSource);
+  // GPTQ candidates need each layer's input statistics; layers GPTQ cannot round (no 2-D geometry) keep the others
+  const grams = candidates.some((c) => c.spec.rounding === 'gptq')
+    ? await collectLayerGrams(program, layers.filter((l) => layerGeometry(l.node, l.tensor) !== null), req.calibSource, req.signal ? { signal: req.signal } : {})
+    : undefined;
   progress('sensitivity and latency');
   const table = await buildCostTable({
-    loaded, modelBytes, program, layers, candidates, activation: req.activation, activationStats: stats, source: req.calibSource,
+    loaded, modelBytes, program, layers, candidates, activation: req.activation, activationStats: stats, source: req.calibSource, ...(grams ? { grams } : {}),
     sensitivity: req.sensitivity, measureLatency: req.budget.kind === 'latency-ms', ...(req.signal ? { signal: req.signal } : {}),
   });
   const problem = applyConstraints(table.problem, { ...(req.pins ? { pins: req.pins } : {}), ...(req.opFormats ? { opFormats: req.opFormats } : {}) });
@@ -132,7 +143,7 @@ export async function suggest(req: SuggestRequest): Promise<SuggestResult> {
     const config = configFor(req, a, nonFinite.keys());
     const { eval: e } = await evaluate({
       loaded, modelBytes, config, evalSource: req.verifySource, calibSource: req.calibSource, perLayer: false,
-      activationStats: stats, reference: reference as ReferenceRun, ...(req.signal ? { signal: req.signal } : {}),
+      activationStats: stats, reference: reference as ReferenceRun, ...(grams ? { layerGrams: grams } : {}), ...(req.signal ? { signal: req.signal } : {}),
     });
     return {
       budget, cost: costOf(req.budget.kind, a), predictedLoss: a.loss, avgWeightBits: a.avgWeightBits, sizeMB: a.sizeMB, bops: a.bops,
@@ -213,7 +224,7 @@ function configFor(req: SuggestRequest, a: Allocation, frozen: Iterable<string> 
   const layers: QuantConfig['layers'] = {};
   for (const [name, c] of Object.entries(a.choices)) {
     const pinned = req.pins?.[name] !== undefined;
-    if (c.id !== common || pinned) layers[name] = { weights: candidateSpec(c.id), ...(pinned ? { pinned: true } : {}) };
+    if (c.id !== common || pinned) layers[name] = { weights: overrideOf(c.id, common), ...(pinned ? { pinned: true } : {}) };
   }
   for (const name of frozen) layers[name] = { weights: null, pinned: true };
   return {
@@ -222,6 +233,13 @@ function configFor(req: SuggestRequest, a: Allocation, frozen: Iterable<string> 
     defaults: { weights: candidateSpec(common), activations: req.activation },
     layers,
   };
+}
+
+/** A layer's weight override: fields merge over the default, so a GPTQ default must not leak its rounding. */
+function overrideOf(id: string, common: string): TensorQuantSpec {
+  const spec = candidateSpec(id);
+  if (candidateSpec(common).rounding !== undefined && spec.rounding === undefined) spec.rounding = 'nearest';
+  return spec;
 }
 
 /** Layers whose FP32 weights hold NaN or ±Inf, with a count for the warning. */

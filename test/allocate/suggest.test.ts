@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { suggest } from '../../analysis/allocate/suggest';
+import { candidateSpec, suggest } from '../../analysis/allocate/suggest';
 import { checkConfigText } from '../../analysis/config/load';
 import { serializeConfig } from '../../analysis/config/serialize';
 import { resolveLayer } from '../../analysis/config/types';
@@ -63,4 +63,25 @@ test('without a drop limit the written point is the best measured of the ILP opt
     assert.ok(kl(r.chosen) <= kl(p), `written KL ${kl(r.chosen)} vs ${p.label ?? p.budget} ${kl(p)}`);
   }
   assert.match(r.selection, /ILP optimum/);
+});
+
+test('GPTQ candidates (FMT+gptq): the ILP can pick them, and a nearest layer under a GPTQ default says so explicitly', async () => {
+  assert.deepEqual(candidateSpec('int4+gptq'), { format: 'int4', granularity: 'channel', calibration: 'mse', rounding: 'gptq' });
+  assert.deepEqual(candidateSpec('int6:tensor'), { format: 'int6', granularity: 'tensor', calibration: 'minmax' });
+  assert.throws(() => candidateSpec('int4+adaround'), /rounding after '\+' is gptq or nearest/);
+  const file = path.join(samples, 'cnn.onnx');
+  const loaded = await loadModel(file);
+  const calib = () => openCalibration(loaded.model.graph, { data: path.join(samples, 'data/calib') });
+  const r = await suggest({
+    loaded, modelBytes: readFileSync(file), modelPath: 'cnn.onnx', budget: { kind: 'avg-bits', value: 4.5 },
+    formats: ['int8', 'int4', 'int4+gptq'], activation: null, pins: { '/conv1/Conv': 'int8' },
+    sensitivity: 'perturbation', calibSource: calib(), verifySource: calib(), paretoSteps: 3, toolVersion: 'test',
+  });
+  // int4+gptq has the bits of int4 and a lower measured loss on every layer, so no layer takes plain int4
+  assert.ok(!Object.values(r.chosen.choices).includes('int4'), JSON.stringify(r.chosen.choices));
+  assert.equal(resolveLayer(r.config, '/conv2/Conv').weights?.rounding, 'gptq');
+  const conv1 = resolveLayer(r.config, '/conv1/Conv').weights;
+  assert.equal(conv1?.format, 'int8');
+  assert.equal(conv1?.rounding, r.config.defaults.weights?.rounding === 'gptq' ? 'nearest' : undefined);
+  assert.deepEqual(checkConfigText(serializeConfig(r.config)).problems, []);
 });

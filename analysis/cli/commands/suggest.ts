@@ -89,7 +89,7 @@ export function register(program: Command): void {
     .description('mixed-precision allocation under a budget (ILP over per-layer formats), verified on the engine')
     .requiredOption('--budget <KIND=VALUE>', `budget: ${BUDGET_KINDS.join(' | ')} (avg-bits counts scales and metadata)`)
     .requiredOption('--out <FILE>', 'write the suggested *.quant.json here (atomically)')
-    .option('--formats <LIST>', `candidate weight formats, FMT or FMT:GRANULARITY (default ${DEFAULT_SUGGEST_FORMATS.join(',')})`)
+    .option('--formats <LIST>', `candidate weight formats, FMT or FMT:GRANULARITY, each optionally +gptq for GPTQ rounding (default ${DEFAULT_SUGGEST_FORMATS.join(',')})`)
     .option('--activations <FMT>', 'activation format for every quantized layer, or "none" for weight-only (default uint8)')
     .option('--sensitivity <METHOD>', 'perturbation (default) or hessian')
     .option('--max-accuracy-drop <X>', 'pick the cheapest verified point whose measured drop (fraction) is at most X', (v: string) => Number(v))
