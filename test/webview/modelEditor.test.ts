@@ -36,6 +36,9 @@ describe('model editor webview', { skip }, () => {
     await host.page.locator('[data-sort="params"]').click(); // numeric columns sort descending first
     assert.equal(await host.page.locator('[data-sort="params"]').getAttribute('aria-sort'), 'descending');
     await host.page.getByTestId('layer-table').evaluate((el) => { el.scrollTop = 0; });
+    // the virtualised table re-renders on the scroll event, after this call returns: wait for the top rows to be
+    // drawn (the previous test left the table scrolled to its end) before reading the first one
+    await host.page.waitForFunction(() => (document.querySelector('.trow') as HTMLElement | null)?.style.transform === 'translateY(0px)');
     const first = await host.page.locator('.trow').first().getAttribute('data-layer');
     assert.ok(first && Number(first.slice(6)) % 4 === 3, `largest params first, got ${first}`);
     await typeInto(host.page.getByTestId('filter'), 'op:Conv');
