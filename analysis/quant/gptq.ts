@@ -89,20 +89,23 @@ function factorOf(gram: Float64Array, n: number, damp: number): Float64Array {
  * U = R⁻¹ — one factorisation and one triangular inverse (K³/2 multiply-adds), never forming H⁻¹.
  */
 export function inverseUpperFactor(gram: Float64Array, n: number, damp: number): Float64Array {
-  const H = Float64Array.from(gram);
+  const diag = new Float64Array(n);
   let mean = 0;
-  for (let k = 0; k < n; k++) { if (H[k * n + k] <= 0) H[k * n + k] = 1; mean += H[k * n + k]; }
+  for (let k = 0; k < n; k++) { diag[k] = gram[k * n + k] > 0 ? gram[k * n + k] : 1; mean += diag[k]; }
   mean /= n;
+  // two n×n buffers in all (170 MB each for K = 4608): A, factorised in place, and U
+  const A = new Float64Array(n * n);
   // dampening grows tenfold until the factorisation succeeds (H from few rows can be singular)
   for (let lambda = damp * mean, tries = 0; tries < 6; lambda *= 10, tries++) {
     // reversed: A[i][j] = H[n−1−i][n−1−j] + λδij
-    const A = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = H[(n - 1 - i) * n + (n - 1 - j)];
-    for (let k = 0; k < n; k++) A[k * n + k] += lambda;
-    const L = cholesky(A, n);
-    if (!L) continue;
+    for (let i = 0; i < n; i++) {
+      const src = (n - 1 - i) * n + (n - 1);
+      for (let j = 0; j < n; j++) A[i * n + j] = gram[src - j];
+      A[i * n + i] = diag[n - 1 - i] + lambda;
+    }
+    if (!choleskyInPlace(A, n)) continue;
     // R[i][j] = L[n−1−i][n−1−j] is upper triangular; U = R⁻¹ by back substitution, row by row from the bottom
-    const R = (i: number, j: number): number => L[(n - 1 - i) * n + (n - 1 - j)];
+    const R = (i: number, j: number): number => A[(n - 1 - i) * n + (n - 1 - j)];
     // (U[i][j] = −Σ_{i<k≤j} R[i][k]·U[k][j] / R[i][i], summed row-wise so every access runs along a row)
     const U = new Float64Array(n * n);
     for (let i = n - 1; i >= 0; i--) {
@@ -119,18 +122,20 @@ export function inverseUpperFactor(gram: Float64Array, n: number, damp: number):
   throw new QuantLensError('calibration', 'GPTQ: the calibration input Gram matrix is not positive definite even with dampening (non-finite activations?)');
 }
 
-/** Lower-triangular L with A = LLᵀ, or null when A is not positive definite. */
-function cholesky(A: Float64Array, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
+/**
+ * A = LLᵀ, with L written over A's lower triangle (each A[i][j] is read before it is overwritten); false when A
+ * is not positive definite. The upper triangle is left as it was.
+ */
+function choleskyInPlace(A: Float64Array, n: number): boolean {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      for (let k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
       if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j];
+        if (!(s > 0)) return false;
+        A[i * n + i] = Math.sqrt(s);
+      } else A[i * n + j] = s / A[j * n + j];
     }
   }
-  return L;
+  return true;
 }
