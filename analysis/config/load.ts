@@ -74,17 +74,12 @@ export function checkConfigAgainstModel(
       at([...path, 'format'], `unknown format '${format}' (known: ${[...formats].join(', ')})`);
     }
   };
-  // rounding chooses among a weight's grid points from its layer's inputs; activations are rounded at run time
-  const checkActivation = (path: (string | number)[], spec: { format?: string; rounding?: string } | null | undefined): void => {
-    checkFormat(path, spec?.format);
-    if (spec?.rounding !== undefined) at([...path, 'rounding'], `'rounding' applies to weights only; activations always round to nearest`, true);
-  };
   checkFormat(['defaults', 'weights'], config.defaults.weights?.format);
-  checkActivation(['defaults', 'activations'], config.defaults.activations);
+  checkFormat(['defaults', 'activations'], config.defaults.activations?.format);
   for (const [name, o] of Object.entries(config.layers ?? {})) {
     if (!nodes.has(name)) at(['layers', name], `no node named '${name}' in the model`, true);
     checkFormat(['layers', name, 'weights'], o.weights?.format);
-    checkActivation(['layers', name, 'activations'], o.activations);
+    checkFormat(['layers', name, 'activations'], o.activations?.format);
   }
   return problems;
 }

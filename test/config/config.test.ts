@@ -104,20 +104,24 @@ test('model checks reject unknown format ids and node names, at their positions'
   assert.equal(text.split('\n')[problems[1].line - 1].trim().startsWith('"ghost"'), true);
 });
 
-test('weight rounding (gptq) is schema-valid for weights; on activations it is refused at its key', () => {
-  const cfg: QuantConfig = {
+test('weight rounding (gptq) is schema-valid for weights; on activations the schema refuses it at its key', () => {
+  const ok: QuantConfig = {
     version: 1, model: { path: 'm.onnx' },
     defaults: { weights: { format: 'int4', rounding: 'gptq' }, activations: { format: 'uint8' } },
-    layers: { conv1: { weights: { rounding: 'nearest' }, activations: { rounding: 'gptq' } } },
+    layers: { conv1: { weights: { rounding: 'nearest' } } },
   };
-  const text = serializeConfig(cfg);
-  assert.deepEqual(checkConfigText(text).problems, []);
-  assert.equal(resolveLayer(cfg, 'conv1').weights?.rounding, 'nearest', 'an override can turn GPTQ off');
-  const problems = checkConfigAgainstModel(cfg, text, { formatIds: ['int4', 'uint8'], nodeNames: ['conv1'] });
-  assert.equal(problems.length, 1);
-  assert.match(problems[0].message, /'rounding' applies to weights only/);
-  assert.equal(text.split('\n')[problems[0].line - 1].trim(), '"rounding": "gptq"');
-  assert.ok(problemsOf(text.replace('"rounding": "nearest"', '"rounding": "adaround"')).some((p) => p.path.endsWith('/rounding')), 'unknown rounding');
+  assert.deepEqual(checkConfigText(serializeConfig(ok)).problems, []);
+  assert.equal(resolveLayer(ok, 'conv1').weights?.rounding, 'nearest', 'an override can turn GPTQ off');
+  // activations are rounded at run time: rounding is refused in the defaults and in an override, where it is written
+  const bad = { ...ok, defaults: { ...ok.defaults, activations: { format: 'uint8', rounding: 'gptq' } }, layers: { conv1: { activations: { rounding: 'nearest' } } } } as QuantConfig;
+  const text = serializeConfig(bad);
+  const problems = problemsOf(text);
+  assert.deepEqual(problems.map((p) => [p.path, p.message]), [
+    ['/defaults/activations', "unknown property 'rounding'"],
+    ['/layers/conv1/activations', "unknown property 'rounding'"],
+  ]);
+  for (const p of problems) assert.match(text.split('\n')[p.line - 1].trim(), /^"rounding": "(gptq|nearest)"$/);
+  assert.ok(problemsOf(serializeConfig(ok).replace('"rounding": "nearest"', '"rounding": "adaround"')).some((p) => p.path.endsWith('/rounding')), 'unknown rounding');
 });
 
 test('overrides merge over defaults; null keeps a side in float', () => {
