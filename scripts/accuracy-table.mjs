@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_SUGGEST_FORMATS } from '../analysis/allocate/suggest.ts';
 import { pairedTop1 } from '../analysis/eval/significance.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -37,9 +38,10 @@ const pct = (x) => (100 * x).toFixed(2);
 const pt = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
 const kl = (x) => (x === null || x === undefined ? 'n/a' : x.toExponential(2));
 const pv = (p) => (p < 0.001 ? p.toExponential(1) : p.toFixed(2));
+const db = (x) => x.toFixed(1);
 
 // suggest's default candidates plus GPTQ-rounded variants (opt-in: GPTQ's cost grows with K³, see docs/quantizers.md)
-const GPTQ_FORMATS = 'int8,int6,int5,int4,int3,int2,int6:tensor,int5:tensor,int4:tensor,int6+gptq,int5+gptq,int4+gptq,int3+gptq';
+const GPTQ_FORMATS = [...DEFAULT_SUGGEST_FORMATS, 'int6+gptq', 'int5+gptq', 'int4+gptq', 'int3+gptq'].join(',');
 const rows8 = [];
 const rows4 = [];
 const rowsG = [];
@@ -62,7 +64,6 @@ for (const m of MODELS) {
   quantlens(['suggest', `samples/${m}.onnx`, '--budget', 'avg-bits=4.5', '--data', CALIB, '--formats', GPTQ_FORMATS, '--out', cfgG]);
   const sgG = evalReport(m, ['--config', cfgG]);
   const vsG = pairedTop1(sgG.accuracy.quantizedMisses, w4.accuracy.quantizedMisses);
-  const db = (x) => x.toFixed(1);
   rowsG.push(`| \`${m}\` | ${pct(w4.accuracy.quantized)} | ${kl(w4.kl)} | ${db(w4.sqnrDb)} | ${pct(wg.accuracy.quantized)} | ${kl(wg.kl)} | ${db(wg.sqnrDb)} | ${sgG.weights.avgBits.toFixed(2)} | ${pct(sgG.accuracy.quantized)} | ${kl(sgG.kl)} | ${db(sgG.sqnrDb)} | ${vsG.onlyA} / ${vsG.onlyB}, p = ${pv(vsG.pValue)} |`);
 }
 rmSync(tmp, { recursive: true, force: true });
