@@ -71,7 +71,7 @@ export async function collectLayerGrams(program: Program, layers: readonly Quant
 }
 
 /** Sums x xᵀ over a layer's rows, group by group (upper triangle while summing, mirrored at the end). */
-class GramAccumulator {
+export class GramAccumulator {
   private readonly Kg: number;
   private readonly gram: Float64Array[];
   private rows = 0;
